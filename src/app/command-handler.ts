@@ -1,0 +1,269 @@
+/**
+ * The write path of DESIGN §1, top-down:
+ *   1 validate against the ontology; load the aggregate from the event store
+ *   2 outbox: record the intent (pending)
+ *   3 event store: create streams/…/{version} exclusively   ← commit point
+ *   4 event store: write the dated copy events/yyyy/mm/dd/…
+ *   5 outbox: mark ready → the relay delivers
+ * A crash after 2 or 3 leaves a pending intent that the relay resolves (see relay.ts).
+ */
+import { ConcurrencyConflict, EngineUnavailable, isStrataError, StrataError } from '../core/errors.js';
+import { type EventEnvelope, ONTOLOGY_AGGREGATE, SCHEMA_VERSION } from '../core/event.js';
+import { type AggregateRef, aggregateKey, assertValidId, streamKey } from '../core/keys.js';
+import {
+  type Decision,
+  decideObject,
+  evolveObject,
+  initialObjectState,
+  type ObjectCommand,
+  type ObjectState,
+} from '../core/object-aggregate.js';
+import { decideOntology, evolveOntology, initialOntologyState } from '../core/ontology-aggregate.js';
+import {
+  type Ontology,
+  primaryKeyOf,
+  type Properties,
+  requireLinkType,
+  requireObjectType,
+} from '../core/ontology.js';
+import type { Clock, Ids } from '../ports/clock.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { GraphStore } from '../ports/graph-store.js';
+import type { Outbox } from '../ports/outbox.js';
+import type { OntologyCache } from './ontology-cache.js';
+
+export interface CommandContext {
+  actor: string;
+  /** Idempotency-Key: the same key on one aggregate never yields two events. */
+  commandId?: string;
+  correlationId?: string;
+  causationId?: string;
+  /** If-Match: the version the client last saw; a mismatch is a 409. */
+  expectedVersion?: number;
+}
+
+export interface CommandResult {
+  event_id: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  version: number;
+  /** True when an earlier command with the same Idempotency-Key produced this event. */
+  deduplicated: boolean;
+}
+
+/** Test hooks: a fault point fires after the named step (DESIGN §3 crash table). */
+export type FaultPoint = 'after-intent' | 'after-commit' | 'after-copy';
+
+export interface CommandHandlerDeps {
+  store: EventStore;
+  outbox: Outbox;
+  graph: GraphStore;
+  ontology: OntologyCache;
+  clock: Clock;
+  ids: Ids;
+  fault?: (point: FaultPoint) => void;
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** Retries of a command without If-Match when another writer took the version first. */
+const CONFLICT_RETRIES = 5;
+
+function result(e: EventEnvelope, deduplicated: boolean): CommandResult {
+  return {
+    event_id: e.event_id,
+    event_type: e.event_type,
+    aggregate_type: e.aggregate_type,
+    aggregate_id: e.aggregate_id,
+    version: e.version,
+    deduplicated,
+  };
+}
+
+function asUnavailable(engine: string, e: unknown): StrataError {
+  return isStrataError(e) ? e : new EngineUnavailable(engine, (e as Error).message ?? String(e), e);
+}
+
+export class CommandHandler {
+  constructor(private readonly deps: CommandHandlerDeps) {}
+
+  putOntology(next: Ontology, ctx: CommandContext): Promise<CommandResult> {
+    return this.execute(ONTOLOGY_AGGREGATE, ctx, async (events) => {
+      const state = events.reduce(evolveOntology, initialOntologyState);
+      return { event_type: 'OntologyChanged', data: decideOntology(state, next) };
+    }).then((r) => {
+      this.deps.ontology.set({ version: r.version, ontology: next });
+      return r;
+    });
+  }
+
+  async createObject(type: string, properties: Properties, ctx: CommandContext): Promise<CommandResult> {
+    const { ontology } = await this.deps.ontology.withType(type);
+    const def = requireObjectType(ontology, type);
+    const id = primaryKeyOf(def, properties);
+    if (id === undefined) {
+      throw new StrataError('STRATA_ERR_VALIDATION_FAILED', `invalid ${type}`, {
+        violations: [{ path: `/properties/${def.primaryKey}`, message: 'the primary key is required (string or integer)' }],
+      });
+    }
+    return this.objectCommand({ type, id }, { kind: 'create', properties }, ctx);
+  }
+
+  updateObject(type: string, id: string, properties: Properties, ctx: CommandContext): Promise<CommandResult> {
+    return this.objectCommand({ type, id }, { kind: 'update', properties }, ctx);
+  }
+
+  deleteObject(type: string, id: string, ctx: CommandContext): Promise<CommandResult> {
+    return this.objectCommand({ type, id }, { kind: 'delete' }, ctx);
+  }
+
+  addLink(type: string, id: string, linkType: string, targetId: string, ctx: CommandContext): Promise<CommandResult> {
+    return this.objectCommand({ type, id }, { kind: 'addLink', linkType, targetId }, ctx);
+  }
+
+  removeLink(type: string, id: string, linkType: string, targetId: string, ctx: CommandContext): Promise<CommandResult> {
+    return this.objectCommand({ type, id }, { kind: 'removeLink', linkType, targetId }, ctx);
+  }
+
+  private async objectCommand(ref: AggregateRef, command: ObjectCommand, ctx: CommandContext): Promise<CommandResult> {
+    assertValidId(ref.id);
+    const { ontology } = await this.deps.ontology.withType(ref.type);
+    requireObjectType(ontology, ref.type);
+    if (command.kind === 'addLink' || command.kind === 'removeLink') assertValidId(command.targetId, 'link target ID');
+    return this.execute(ref, ctx, async (events) => {
+      const state = events.reduce(evolveObject, initialObjectState(ref.type, ref.id));
+      const decision = decideObject(state, command, ontology);
+      if (decision.event_type === 'LinkAdded') await this.checkLinkTarget(ontology, state, decision);
+      return decision;
+    });
+  }
+
+  /** The link target must exist in the store (the truth); inverse cardinality is checked on the graph. */
+  private async checkLinkTarget(
+    ontology: Ontology,
+    source: ObjectState,
+    decision: Extract<Decision, { event_type: 'LinkAdded' }>,
+  ): Promise<void> {
+    const { linkType, to } = decision.data;
+    let target = initialObjectState(to.type, to.id);
+    for await (const e of this.deps.store.readStream(to)) target = evolveObject(target, e);
+    if (!target.exists) {
+      throw new StrataError(
+        'STRATA_ERR_LINK_TARGET_MISSING',
+        `${linkType} from ${source.type} '${source.id}' needs an existing ${to.type} '${to.id}'`,
+      );
+    }
+    const link = requireLinkType(ontology, source.type, linkType);
+    if (link.inverseCardinality === 'one' && (await this.deps.graph.countIncoming(to, linkType)) > 0) {
+      throw new StrataError(
+        'STRATA_ERR_LINK_CARDINALITY',
+        `${to.type} '${to.id}' already has a ${linkType} link and the link type allows one per target`,
+      );
+    }
+  }
+
+  /** Load, dedupe by Idempotency-Key, check If-Match, decide, commit; retry lost races without If-Match. */
+  private async execute(
+    ref: AggregateRef,
+    ctx: CommandContext,
+    decide: (events: EventEnvelope[]) => Promise<{ event_type: string; data: unknown }>,
+  ): Promise<CommandResult> {
+    for (let attempt = 0; ; attempt++) {
+      const events = await this.load(ref);
+      const previous = ctx.commandId ? events.find((e) => e.command_id === ctx.commandId) : undefined;
+      if (previous) return result(previous, true);
+      const version = events.at(-1)?.version ?? 0;
+      if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== version) {
+        throw new ConcurrencyConflict(aggregateKey(ref), ctx.expectedVersion, version);
+      }
+      const decision = await decide(events);
+      const event = this.envelope(ref, version + 1, decision, ctx, events.at(-1));
+      try {
+        await this.commit(event);
+        return result(event, false);
+      } catch (e) {
+        if (!(e instanceof ConcurrencyConflict)) throw e;
+        if (ctx.expectedVersion !== undefined || attempt >= CONFLICT_RETRIES) {
+          const winner = ctx.commandId ? (await this.load(ref)).find((x) => x.command_id === ctx.commandId) : undefined;
+          if (winner) return result(winner, true);
+          throw e;
+        }
+      }
+    }
+  }
+
+  private async load(ref: AggregateRef): Promise<EventEnvelope[]> {
+    const events: EventEnvelope[] = [];
+    try {
+      for await (const e of this.deps.store.readStream(ref)) events.push(e);
+    } catch (e) {
+      throw asUnavailable('event store', e);
+    }
+    return events;
+  }
+
+  private envelope(
+    ref: AggregateRef,
+    version: number,
+    decision: { event_type: string; data: unknown },
+    ctx: CommandContext,
+    last: EventEnvelope | undefined,
+  ): EventEnvelope {
+    // Event time strictly increases per aggregate, so time order (and event ID order) is version order.
+    const at = Math.max(this.deps.clock.now(), last ? Date.parse(last.occurred_at) + 1 : 0);
+    const eventId = this.deps.ids.eventId(at);
+    return {
+      event_id: eventId,
+      event_type: decision.event_type,
+      aggregate_type: ref.type,
+      aggregate_id: ref.id,
+      version,
+      occurred_at: new Date(at).toISOString(),
+      actor: ctx.actor,
+      command_id: ctx.commandId ?? eventId,
+      correlation_id: ctx.correlationId ?? ctx.commandId ?? eventId,
+      causation_id: ctx.causationId ?? ctx.commandId ?? eventId,
+      schema_version: SCHEMA_VERSION,
+      data: decision.data,
+    };
+  }
+
+  private async commit(event: EventEnvelope): Promise<void> {
+    const { store, outbox, fault, log } = this.deps;
+    const ref = { type: event.aggregate_type, id: event.aggregate_id };
+    try {
+      await outbox.recordIntent({
+        eventId: event.event_id,
+        aggregateType: ref.type,
+        aggregateId: ref.id,
+        version: event.version,
+        streamKey: streamKey(ref, event.version),
+      });
+    } catch (e) {
+      throw asUnavailable('outbox', e);
+    }
+    fault?.('after-intent');
+    try {
+      await store.append(event);
+    } catch (e) {
+      if (e instanceof ConcurrencyConflict) {
+        // A retried PUT may find our own object: then we did commit.
+        const there = await store.readVersion(ref, event.version).catch(() => undefined);
+        if (there?.event_id !== event.event_id) {
+          await outbox.removeIntent(event.event_id).catch((err) => log?.('could not remove a lost intent', err));
+          if (there?.event_type === 'VersionVoided') {
+            throw new EngineUnavailable('event store', 'the commit took too long and was fenced by the relay; retry');
+          }
+          throw e;
+        }
+      } else {
+        // The outcome is unknown: the intent stays pending and the relay settles it either way.
+        throw asUnavailable('event store', e);
+      }
+    }
+    fault?.('after-commit');
+    await store.writeDatedCopy(event).catch((e) => log?.('dated copy deferred to the relay', e));
+    fault?.('after-copy');
+    await outbox.markReady(event.event_id).catch((e) => log?.('ready mark deferred to the relay', e));
+  }
+}

@@ -1,0 +1,86 @@
+/** Projects object events into search documents: full current state plus link summaries. */
+import type { EventData, EventEnvelope } from '../../core/event.js';
+import { aggregateKey } from '../../core/keys.js';
+import { evolveObject, initialObjectState, type ObjectState, titleOf } from '../../core/object-aggregate.js';
+import { findObjectType, type Ontology } from '../../core/ontology.js';
+import type { EventStore } from '../../ports/event-store.js';
+import type { SearchDocument, SearchIndex, SearchWriter, WriteOutcome } from '../../ports/search-index.js';
+import type { OntologyCache } from '../ontology-cache.js';
+import { groupByAggregate, stateFromStore } from './fold-batch.js';
+import type { ProjectionOutcome } from './graph.js';
+
+export function toSearchDocument(state: ObjectState, ontology: Ontology): SearchDocument {
+  return {
+    type: state.type,
+    id: state.id,
+    version: state.version,
+    deleted: !state.exists,
+    title: titleOf(findObjectType(ontology, state.type), state),
+    properties: state.properties,
+    links: state.links,
+    updatedAt: state.updatedAt ?? new Date(0).toISOString(),
+  };
+}
+
+function stateOf(doc: SearchDocument): ObjectState {
+  return {
+    type: doc.type,
+    id: doc.id,
+    version: doc.version,
+    exists: !doc.deleted,
+    deleted: doc.deleted,
+    properties: doc.properties,
+    links: doc.links,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+export class SearchProjector {
+  /** Documents the engine refused, kept for the admin API (most recent last). */
+  readonly failures: WriteOutcome['failed'] = [];
+
+  constructor(
+    private readonly deps: { search: SearchIndex; store: EventStore; ontology: OntologyCache },
+  ) {}
+
+  async project(events: EventEnvelope[], writer: SearchWriter = this.deps.search): Promise<ProjectionOutcome> {
+    for (const e of events) {
+      if (e.event_type === 'OntologyChanged') {
+        await this.deps.search.configure((e.data as EventData['OntologyChanged']).ontology);
+      }
+    }
+    const groups = groupByAggregate(events);
+    if (groups.length === 0) return { applied: 0, skipped: events.length, resets: 0 };
+    let { ontology } = await this.deps.ontology.current();
+    if (groups.some((g) => !findObjectType(ontology, g.type))) ontology = (await this.deps.ontology.reload()).ontology;
+    const existing = await writer.get(groups);
+    const docs: SearchDocument[] = [];
+    let resets = 0;
+    let skipped = events.length - groups.reduce((n, g) => n + g.events.length, 0);
+    for (const g of groups) {
+      const doc = existing.get(aggregateKey(g));
+      let state = doc ? stateOf(doc) : initialObjectState(g.type, g.id);
+      const start = state.version;
+      for (const e of g.events) {
+        if (e.version <= state.version) {
+          skipped++;
+          continue;
+        }
+        if (e.version === state.version + 1) {
+          state = evolveObject(state, e);
+        } else {
+          resets++;
+          state = await stateFromStore(this.deps.store, g, e.version);
+        }
+      }
+      // An aggregate that never existed (only void markers) has no document.
+      if (state.version > start && (state.exists || state.deleted)) docs.push(toSearchDocument(state, ontology));
+    }
+    const outcome = await writer.upsert(docs);
+    if (outcome.failed.length) {
+      this.failures.push(...outcome.failed);
+      this.failures.splice(0, Math.max(0, this.failures.length - 1000));
+    }
+    return { applied: outcome.applied, skipped: skipped + outcome.stale, resets };
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The relay: carries ready outbox rows to the bus in per-aggregate order, and settles intents
+ * whose writer died (DESIGN §3 crash table):
+ *   - the version holds our event        → write the dated copy, mark ready, deliver
+ *   - the version holds another event    → the intent lost a race: drop it
+ *   - the version is empty               → fence it with a void marker, then drop the intent
+ * Several relays share the work by leasing partitions of aggregates.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyConflict } from '../core/errors.js';
+import { type EventEnvelope, SCHEMA_VERSION } from '../core/event.js';
+import { type AggregateRef, aggregateKey } from '../core/keys.js';
+import { type Bus, type BusMessage, busHeaders, busKey } from '../ports/bus.js';
+import type { Clock, Ids } from '../ports/clock.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { Outbox, OutboxRow } from '../ports/outbox.js';
+
+export interface RelayOptions {
+  owner?: string;
+  /** How long a partition lease lasts without renewal. */
+  leaseMs?: number;
+  batchSize?: number;
+  /** Failed attempts before a row goes to the dead letters. */
+  maxAttempts?: number;
+  /** Age after which a pending intent counts as abandoned by its writer. */
+  intentTimeoutMs?: number;
+  /** Poll interval when no NOTIFY arrives. */
+  pollMs?: number;
+  log?: (message: string, error?: unknown) => void;
+}
+
+export interface RelayDeps {
+  outbox: Outbox;
+  store: EventStore;
+  bus: Bus;
+  clock: Clock;
+  ids: Ids;
+}
+
+export interface RelayPass {
+  delivered: number;
+  failed: number;
+  settled: number;
+}
+
+export class Relay {
+  readonly owner: string;
+  private readonly opts: Required<Omit<RelayOptions, 'owner' | 'log'>> & Pick<RelayOptions, 'log'>;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private partitions: number[] = [];
+  /** Events published so far, and duplicates detected (re-published after a lost acknowledgement). */
+  readonly counters = { delivered: 0, deadLettered: 0, voided: 0, recovered: 0 };
+
+  constructor(
+    private readonly deps: RelayDeps,
+    options: RelayOptions = {},
+  ) {
+    this.owner = options.owner ?? `relay-${randomUUID()}`;
+    this.opts = {
+      leaseMs: options.leaseMs ?? 10_000,
+      batchSize: options.batchSize ?? 200,
+      maxAttempts: options.maxAttempts ?? 10,
+      intentTimeoutMs: options.intentTimeoutMs ?? 30_000,
+      pollMs: options.pollMs ?? 1000,
+      log: options.log,
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten = await this.deps.outbox.onReady(() => this.wake?.());
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.();
+    await this.deps.outbox.releasePartitions(this.owner).catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let pass: RelayPass = { delivered: 0, failed: 0, settled: 0 };
+      try {
+        pass = await this.runOnce();
+      } catch (e) {
+        this.opts.log?.('relay pass failed; retrying', e);
+        await this.sleep(this.opts.pollMs * 2);
+        continue;
+      }
+      if (pass.delivered === 0 && pass.settled === 0) await this.sleep(this.opts.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** One pass: renew leases, settle abandoned intents, deliver one batch. */
+  async runOnce(): Promise<RelayPass> {
+    this.partitions = await this.deps.outbox.leasePartitions(this.owner, this.opts.leaseMs);
+    const settled = await this.settleStaleIntents();
+    const rows = await this.deps.outbox.claimReady(this.partitions, this.opts.batchSize);
+    const { delivered, failed } = await this.deliver(rows);
+    return { delivered, failed, settled };
+  }
+
+  /** Publishes rows in order; a row that fails stops the rest of its aggregate in this batch. */
+  private async deliver(rows: OutboxRow[]): Promise<{ delivered: number; failed: number }> {
+    if (rows.length === 0) return { delivered: 0, failed: 0 };
+    const blocked = new Set<string>();
+    const messages: BusMessage[] = [];
+    const ids: number[] = [];
+    let failed = 0;
+    const events = await Promise.all(
+      rows.map((row) =>
+        this.deps.store.readVersion(ref(row), row.version).then(
+          (event) => ({ event, error: undefined as unknown }),
+          (error: unknown) => ({ event: undefined, error }),
+        ),
+      ),
+    );
+    for (const [i, row] of rows.entries()) {
+      const key = aggregateKey(ref(row));
+      if (blocked.has(key)) continue;
+      const { event, error } = events[i]!;
+      const problem =
+        error !== undefined
+          ? `cannot read ${row.streamKey}: ${(error as Error).message}`
+          : !event
+            ? `${row.streamKey} is missing from the event store`
+            : event.event_id !== row.eventId
+              ? `${row.streamKey} holds event ${event.event_id}, not ${row.eventId}`
+              : undefined;
+      if (problem || !event) {
+        blocked.add(key);
+        failed++;
+        const outcome = await this.deps.outbox.recordFailure(row.id, problem ?? 'unknown', this.opts.maxAttempts);
+        if (outcome === 'dead-lettered') this.counters.deadLettered++;
+        this.opts.log?.(`relay: ${problem} (${outcome})`);
+        continue;
+      }
+      messages.push({ key: busKey(event), headers: busHeaders(event, row.streamKey), event });
+      ids.push(row.id);
+    }
+    if (messages.length === 0) return { delivered: 0, failed };
+    // Every delivered event has its dated copy (the writer may have died before writing it).
+    await Promise.all(messages.map((m) => this.deps.store.writeDatedCopy(m.event)));
+    await this.deps.bus.publish(messages);
+    await this.deps.outbox.markDelivered(ids);
+    this.counters.delivered += messages.length;
+    return { delivered: messages.length, failed };
+  }
+
+  private async settleStaleIntents(): Promise<number> {
+    const stale = await this.deps.outbox.staleIntents(this.partitions, this.opts.intentTimeoutMs, 100);
+    let settled = 0;
+    for (const row of stale) {
+      if (await this.settle(row)) settled++;
+    }
+    return settled;
+  }
+
+  private async settle(row: OutboxRow): Promise<boolean> {
+    const { store, outbox } = this.deps;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const there = await store.readVersion(ref(row), row.version);
+      if (there?.event_id === row.eventId) {
+        await store.writeDatedCopy(there);
+        await outbox.markReady(row.eventId);
+        this.counters.recovered++;
+        return true;
+      }
+      if (there) {
+        await outbox.removeIntent(row.eventId);
+        return true;
+      }
+      try {
+        const marker = this.voidMarker(row);
+        await store.append(marker);
+        await store.writeDatedCopy(marker);
+        await outbox.voidIntent(row.eventId, marker.event_id);
+        this.counters.voided++;
+        return true;
+      } catch (e) {
+        // The writer committed after all, just now: read again.
+        if (!(e instanceof ConcurrencyConflict)) throw e;
+      }
+    }
+    return false;
+  }
+
+  private voidMarker(row: OutboxRow): EventEnvelope {
+    const at = this.deps.clock.now();
+    const id = this.deps.ids.eventId(at);
+    return {
+      event_id: id,
+      event_type: 'VersionVoided',
+      aggregate_type: row.aggregateType,
+      aggregate_id: row.aggregateId,
+      version: row.version,
+      occurred_at: new Date(at).toISOString(),
+      actor: `system:${this.owner}`,
+      command_id: id,
+      correlation_id: row.eventId,
+      causation_id: row.eventId,
+      schema_version: SCHEMA_VERSION,
+      data: { voided_event_id: row.eventId, reason: 'the writer did not commit before the intent timed out' },
+    };
+  }
+}
+
+function ref(row: OutboxRow): AggregateRef {
+  return { type: row.aggregateType, id: row.aggregateId };
+}

@@ -1,0 +1,116 @@
+/**
+ * The S3 key layout of DESIGN §3 and the encoding that makes any object ID a safe key segment.
+ * Every byte outside [A-Za-z0-9_-] is percent-encoded (upper-case hex), so `/`, `.`, `..`, spaces,
+ * `%`, `+` and unicode all round-trip exactly and no key ever holds `//` or a `..` segment.
+ */
+import { StrataError } from './errors.js';
+
+const SAFE_BYTE = /^[A-Za-z0-9_-]$/;
+/** Longest encoded segment: a filesystem name limit, so both event stores accept the same IDs. */
+export const MAX_SEGMENT_BYTES = 255;
+
+export function encodeSegment(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += SAFE_BYTE.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeSegment(segment: string): string {
+  return decodeURIComponent(segment);
+}
+
+/** Rejects IDs no key or query may be built from; everything else is encoded, not refused. */
+export function assertValidId(id: unknown, what = 'object ID'): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} must be a non-empty string`);
+  }
+  if (!id.isWellFormed()) {
+    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} holds an unpaired UTF-16 surrogate`);
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(id)) {
+    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} must not contain control characters`);
+  }
+  if (encodeSegment(id).length > MAX_SEGMENT_BYTES) {
+    throw new StrataError(
+      'STRATA_ERR_ID_INVALID',
+      `${what} is too long: its encoded form exceeds ${MAX_SEGMENT_BYTES} bytes`,
+    );
+  }
+}
+
+export interface AggregateRef {
+  type: string;
+  id: string;
+}
+
+export function aggregateKey(ref: AggregateRef): string {
+  return `${ref.type}/${ref.id}`;
+}
+
+const VERSION_DIGITS = 16;
+
+export function streamPrefix(ref: AggregateRef): string {
+  return `streams/${encodeSegment(ref.type)}/${encodeSegment(ref.id)}/`;
+}
+
+export function streamKey(ref: AggregateRef, version: number): string {
+  return `${streamPrefix(ref)}${String(version).padStart(VERSION_DIGITS, '0')}.json`;
+}
+
+export function snapshotKey(ref: AggregateRef, version: number): string {
+  return `snapshots/${encodeSegment(ref.type)}/${encodeSegment(ref.id)}/${String(version).padStart(VERSION_DIGITS, '0')}.json`;
+}
+
+/** `events/yyyy/mm/dd/` of a UTC instant. */
+export function dayPrefix(at: Date): string {
+  const y = at.getUTCFullYear();
+  const m = String(at.getUTCMonth() + 1).padStart(2, '0');
+  const d = String(at.getUTCDate()).padStart(2, '0');
+  return `events/${y}/${m}/${d}/`;
+}
+
+export function datedKey(ref: AggregateRef, occurredAt: string, eventId: string): string {
+  return `${dayPrefix(new Date(occurredAt))}${encodeSegment(ref.type)}/${encodeSegment(ref.id)}/${eventId}.json`;
+}
+
+/** Parses `streams/{type}/{id}/{version}.json`; undefined for any other key. */
+export function parseStreamKey(key: string): (AggregateRef & { version: number }) | undefined {
+  const m = /^streams\/([^/]+)\/([^/]+)\/(\d{16})\.json$/.exec(key);
+  if (!m) return undefined;
+  return { type: decodeSegment(m[1]!), id: decodeSegment(m[2]!), version: Number(m[3]) };
+}
+
+/** Parses `events/yyyy/mm/dd/{type}/{id}/{event_id}.json`. */
+export function parseDatedKey(key: string): (AggregateRef & { eventId: string; day: string }) | undefined {
+  const m = /^events\/(\d{4})\/(\d{2})\/(\d{2})\/([^/]+)\/([^/]+)\/([^/]+)\.json$/.exec(key);
+  if (!m) return undefined;
+  return {
+    day: `${m[1]}-${m[2]}-${m[3]}`,
+    type: decodeSegment(m[4]!),
+    id: decodeSegment(m[5]!),
+    eventId: m[6]!,
+  };
+}
+
+/** UTC days from `from` to `to` inclusive, as Date at midnight. */
+export function* daysBetween(from: Date, to: Date): Generator<Date> {
+  const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  while (day.getTime() <= to.getTime()) {
+    yield new Date(day);
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+}
+
+/** Stable partition of a key (FNV-1a 32-bit), so one aggregate always lands in one partition. */
+export function partitionOf(key: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
+}
