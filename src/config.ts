@@ -29,6 +29,8 @@ export interface StrataConfig {
   search: SearchConfig;
   graph: GraphConfig;
   http: { host: string; port: number; bodyLimit: number };
+  /** API tokens (STRATA_API_TOKENS=token:actor:role,…); none means an open API. */
+  auth: { token: string; actor: string; role: 'reader' | 'writer' | 'admin' }[];
   relay: { partitions: number; intentTimeoutMs: number; leaseMs: number; maxAttempts: number };
   /** STRATA_FAULT: a crash point for fault tests (after-intent | after-commit | after-copy). */
   fault: 'after-intent' | 'after-commit' | 'after-copy' | undefined;
@@ -145,8 +147,23 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   if (fault !== undefined && fault !== '' && !['after-intent', 'after-commit', 'after-copy'].includes(fault)) {
     throw new ConfigError('STRATA_FAULT', `'${fault}' must be after-intent, after-commit or after-copy`);
   }
+  const auth = (env.STRATA_API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [token, actor, role] = entry.split(':');
+      if (!token || !actor || !role || !['reader', 'writer', 'admin'].includes(role) || token.length < 16) {
+        throw new ConfigError(
+          'STRATA_API_TOKENS',
+          'each entry must be token:actor:role with a token of 16+ characters and role reader, writer or admin',
+        );
+      }
+      return { token, actor, role: role as 'reader' | 'writer' | 'admin' };
+    });
   return {
     dataDir,
+    auth,
     eventStore: parseEventStore(env.STRATA_EVENT_STORE, dataDir),
     database,
     bus,

@@ -150,9 +150,10 @@ export class Queries {
     return this.deps.search.search(resolveSearch(ontology, request));
   }
 
+  /** Events in [from, to]; a bare date as `to` means the end of that (UTC) day. */
   eventsByDate(from: string, to: string): AsyncIterable<EventEnvelope> {
     const f = parseAsOf(from);
-    const t = parseAsOf(to);
+    const t = /^\d{4}-\d{2}-\d{2}$/.test(to) ? (parseAsOf(to) ?? 0) + 86_399_999 : parseAsOf(to);
     if (f === undefined || t === undefined) {
       throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'from and to are required ISO-8601 timestamps or dates');
     }

@@ -5,9 +5,12 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openFsEventStore } from '../adapters/event-store/fs.js';
+import { openS3EventStore } from '../adapters/event-store/s3.js';
 import { EmbeddedBus } from '../adapters/bus/embedded.js';
+import { openKafkaBus } from '../adapters/bus/kafka.js';
 import { PostgresGraphStore } from '../adapters/graph/postgres.js';
 import { PostgresOutbox } from '../adapters/outbox/postgres.js';
+import { createOpenSearchIndex } from '../adapters/search/opensearch.js';
 import { PostgresSearchIndex } from '../adapters/search/postgres.js';
 import { openPglite } from '../adapters/sql/pglite.js';
 import { openPostgres } from '../adapters/sql/pg.js';
@@ -108,17 +111,17 @@ async function openSql(config: StrataConfig): Promise<SqlClient> {
 
 async function openEventStore(config: StrataConfig): Promise<EventStore> {
   if (config.eventStore.kind === 'fs') return openFsEventStore(config.eventStore.root);
-  throw new StrataError('STRATA_ERR_ENGINE_UNAVAILABLE', 'the S3 event store is not available in this build');
+  return openS3EventStore(config.eventStore);
 }
 
 function openBus(config: StrataConfig, sql: SqlClient): Bus {
   if (config.bus.kind === 'embedded') return new EmbeddedBus(sql, config.bus.partitions);
-  throw new StrataError('STRATA_ERR_ENGINE_UNAVAILABLE', 'the Kafka bus is not available in this build');
+  return openKafkaBus(config.bus);
 }
 
 function openSearch(config: StrataConfig, sql: SqlClient): SearchIndex {
   if (config.search.kind === 'postgres') return new PostgresSearchIndex(sql);
-  throw new StrataError('STRATA_ERR_ENGINE_UNAVAILABLE', 'the OpenSearch index is not available in this build');
+  return createOpenSearchIndex({ url: config.search.url, indexPrefix: config.search.indexPrefix });
 }
 
 export async function openStrata(config: StrataConfig, options: OpenOptions = {}): Promise<Strata> {

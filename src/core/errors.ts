@@ -7,6 +7,7 @@ export const ERRORS = {
   STRATA_ERR_REQUEST_INVALID: { status: 400, title: 'The request is malformed' },
   STRATA_ERR_ID_INVALID: { status: 400, title: 'The object ID cannot be used' },
   STRATA_ERR_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
+  STRATA_ERR_FORBIDDEN: { status: 403, title: 'The token lacks the role this route needs' },
   STRATA_ERR_TYPE_UNKNOWN: { status: 404, title: 'Unknown object or link type' },
   STRATA_ERR_OBJECT_NOT_FOUND: { status: 404, title: 'Object not found' },
   STRATA_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },

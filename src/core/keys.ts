@@ -96,15 +96,6 @@ export function parseDatedKey(key: string): (AggregateRef & { eventId: string; d
   };
 }
 
-/** UTC days from `from` to `to` inclusive, as Date at midnight. */
-export function* daysBetween(from: Date, to: Date): Generator<Date> {
-  const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
-  while (day.getTime() <= to.getTime()) {
-    yield new Date(day);
-    day.setUTCDate(day.getUTCDate() + 1);
-  }
-}
-
 /** Stable partition of a key (FNV-1a 32-bit), so one aggregate always lands in one partition. */
 export function partitionOf(key: string, partitions: number): number {
   let hash = 0x811c9dc5;

@@ -9,7 +9,6 @@ import {
   aggregateKey,
   datedKey,
   dayPrefix,
-  daysBetween,
   decodeSegment,
   encodeSegment,
   parseDatedKey,
@@ -102,10 +101,10 @@ export class BlobEventStore implements EventStore {
   }
 
   async *readByDate(from: Date, to: Date): AsyncGenerator<EventEnvelope> {
-    for (const day of daysBetween(from, to)) {
+    for await (const day of this.daysWithEvents(from, to)) {
       // One day's keys are held to sort them by event ID (time order); events stream one by one.
       const keys: { key: string; eventId: string }[] = [];
-      for await (const key of this.blobs.list(dayPrefix(day))) {
+      for await (const key of this.blobs.list(day)) {
         const parsed = parseDatedKey(key);
         if (parsed) keys.push({ key, eventId: parsed.eventId });
       }
@@ -117,6 +116,21 @@ export class BlobEventStore implements EventStore {
       for await (const event of readAhead(sorted(), 8, async (key) => parseEvent(key, (await blobs.get(key)) ?? 'null'))) {
         const at = Date.parse(event.occurred_at);
         if (at >= from.getTime() && at <= to.getTime()) yield event;
+      }
+    }
+  }
+
+  /** The `events/yyyy/mm/dd/` folders in [from, to] that exist, found by listing year and month folders. */
+  private async *daysWithEvents(from: Date, to: Date): AsyncGenerator<string> {
+    const first = dayPrefix(from);
+    const last = dayPrefix(to);
+    for await (const year of this.blobs.listFolders('events/')) {
+      if (year < first.slice(0, 12) || year > last.slice(0, 12)) continue;
+      for await (const month of this.blobs.listFolders(year)) {
+        if (month < first.slice(0, 15) || month > last.slice(0, 15)) continue;
+        for await (const day of this.blobs.listFolders(month)) {
+          if (day >= first && day <= last) yield day;
+        }
       }
     }
   }

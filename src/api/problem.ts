@@ -1,0 +1,71 @@
+/**
+ * The one mapping from errors to HTTP: every failure leaves as application/problem+json with a
+ * stable code, never a stack trace. Fastify's own request errors map onto the Strata catalogue.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS, type ErrorCode, isStrataError, problemType, StrataError, type Violation } from '../core/errors.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance: string;
+  violations?: Violation[];
+  retryable?: boolean;
+  [extra: string]: unknown;
+}
+
+export function problemOf(error: StrataError, instance: string): Problem {
+  return {
+    type: problemType(error.code),
+    title: ERRORS[error.code].title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    instance,
+    ...(error.violations ? { violations: error.violations } : {}),
+    ...(error.status >= 500 ? { retryable: error.retryable } : {}),
+    ...error.extra,
+  };
+}
+
+/** Translates Fastify's request errors (validation, body parsing, limits) into Strata errors. */
+function fromFastify(error: FastifyError): StrataError | undefined {
+  if (error.validation) {
+    const violations = error.validation.map((v) => ({
+      path: `${error.validationContext ? `/${error.validationContext}` : ''}${v.instancePath || ''}`,
+      message: `${v.message ?? 'is invalid'}${v.params && 'additionalProperty' in v.params ? `: '${String(v.params.additionalProperty)}'` : ''}${v.params && 'allowedValues' in v.params ? ` ${JSON.stringify(v.params.allowedValues)}` : ''}`,
+    }));
+    return new StrataError('STRATA_ERR_REQUEST_INVALID', 'the request does not match the API schema', { violations });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new StrataError('STRATA_ERR_PAYLOAD_TOO_LARGE', error.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new StrataError('STRATA_ERR_MEDIA_TYPE_UNSUPPORTED', 'send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new StrataError('STRATA_ERR_REQUEST_INVALID', 'the JSON body is empty');
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new StrataError('STRATA_ERR_REQUEST_INVALID', error.message.replace(/^[A-Z_]+: /, ''));
+  }
+  return undefined;
+}
+
+export function sendProblem(reply: FastifyReply, error: StrataError, request: FastifyRequest): FastifyReply {
+  if (error.status === 503) reply.header('Retry-After', '1');
+  return reply.status(error.status).type('application/problem+json').send(problemOf(error, request.url));
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const strata = isStrataError(error) ? error : fromFastify(error);
+  if (strata) {
+    if (strata.status >= 500) request.log.warn({ code: strata.code, detail: strata.message }, 'request failed');
+    return sendProblem(reply, strata, request);
+  }
+  // Anything else is a bug: log it with its stack, answer without it.
+  request.log.error(error, 'unexpected error');
+  return sendProblem(reply, new StrataError('STRATA_ERR_INTERNAL', 'an unexpected error occurred; it has been logged'), request);
+}

@@ -1,0 +1,171 @@
+/** Write routes: ontology changes and object commands. Each returns 202 with the committed event. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CommandContext, CommandResult } from '../../app/command-handler.js';
+import type { Strata } from '../../app/runtime.js';
+import { StrataError } from '../../core/errors.js';
+import type { Ontology } from '../../core/ontology.js';
+import {
+  commandHeaders,
+  errorResponses,
+  idParam,
+  objectParams,
+  propertiesBody,
+  typeParam,
+} from '../schemas.js';
+
+/** If-Match: `"3"`, `W/"3"` or `3`. */
+export function expectedVersion(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
+  if (!m) throw new StrataError('STRATA_ERR_REQUEST_INVALID', `If-Match '${header}' must be a version number such as "3"`);
+  return Number(m[1]);
+}
+
+export function commandContext(request: FastifyRequest): CommandContext {
+  const h = request.headers;
+  const key = h['idempotency-key'];
+  return {
+    actor: request.actor,
+    commandId: typeof key === 'string' ? key : undefined,
+    correlationId: typeof h['x-correlation-id'] === 'string' ? h['x-correlation-id'] : undefined,
+    expectedVersion: expectedVersion(typeof h['if-match'] === 'string' ? h['if-match'] : undefined),
+  };
+}
+
+export function accepted(reply: FastifyReply, result: CommandResult): FastifyReply {
+  reply.header('ETag', `"${result.version}"`);
+  if (result.aggregate_type !== 'ontology') {
+    reply.header(
+      'Location',
+      `/v1/objects/${encodeURIComponent(result.aggregate_type)}/${encodeURIComponent(result.aggregate_id)}`,
+    );
+  }
+  return reply.status(202).send(result);
+}
+
+const accepted202 = { 202: { $ref: 'CommandResult#' }, ...errorResponses };
+
+interface ObjectParams {
+  type: string;
+  id: string;
+}
+
+export function commandRoutes(app: FastifyInstance, strata: Strata): void {
+  const writer = { role: 'writer' as const };
+
+  app.put<{ Body: Ontology }>(
+    '/v1/ontology',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['ontology'],
+        summary: 'Replace the ontology (additive changes only); the change is an event',
+        headers: commandHeaders,
+        body: { $ref: 'Ontology#' },
+        response: accepted202,
+      },
+    },
+    async (request, reply) => accepted(reply, await strata.commands.putOntology(request.body, commandContext(request))),
+  );
+
+  app.post<{ Params: { type: string }; Body: { properties: Record<string, unknown> } }>(
+    '/v1/objects/:type',
+    {
+      config: writer,
+      schema: {
+        tags: ['objects'],
+        summary: 'Create an object; its ID is its primary key property',
+        params: { type: 'object', required: ['type'], properties: { type: typeParam } },
+        headers: commandHeaders,
+        body: propertiesBody,
+        response: accepted202,
+      },
+    },
+    async (request, reply) =>
+      accepted(
+        reply,
+        await strata.commands.createObject(request.params.type, request.body.properties, commandContext(request)),
+      ),
+  );
+
+  app.patch<{ Params: ObjectParams; Body: { properties: Record<string, unknown> } }>(
+    '/v1/objects/:type/:id',
+    {
+      config: writer,
+      schema: {
+        tags: ['objects'],
+        summary: 'Update properties (JSON merge patch: null removes an optional property)',
+        params: objectParams,
+        headers: commandHeaders,
+        body: propertiesBody,
+        response: accepted202,
+      },
+    },
+    async (request, reply) =>
+      accepted(
+        reply,
+        await strata.commands.updateObject(
+          request.params.type,
+          request.params.id,
+          request.body.properties,
+          commandContext(request),
+        ),
+      ),
+  );
+
+  app.delete<{ Params: ObjectParams }>(
+    '/v1/objects/:type/:id',
+    {
+      config: writer,
+      schema: { tags: ['objects'], summary: 'Delete an object', params: objectParams, headers: commandHeaders, response: accepted202 },
+    },
+    async (request, reply) =>
+      accepted(reply, await strata.commands.deleteObject(request.params.type, request.params.id, commandContext(request))),
+  );
+
+  app.post<{ Params: ObjectParams & { linkType: string }; Body: { targetId: string } }>(
+    '/v1/objects/:type/:id/links/:linkType',
+    {
+      config: writer,
+      schema: {
+        tags: ['links'],
+        summary: 'Link this object to a target of the link type',
+        params: { ...objectParams, required: ['type', 'id', 'linkType'], properties: { ...objectParams.properties, linkType: typeParam } },
+        headers: commandHeaders,
+        body: {
+          type: 'object',
+          required: ['targetId'],
+          additionalProperties: false,
+          properties: { targetId: idParam },
+        },
+        response: accepted202,
+      },
+    },
+    async (request, reply) => {
+      const { type, id, linkType } = request.params;
+      return accepted(reply, await strata.commands.addLink(type, id, linkType, request.body.targetId, commandContext(request)));
+    },
+  );
+
+  app.delete<{ Params: ObjectParams & { linkType: string; targetId: string } }>(
+    '/v1/objects/:type/:id/links/:linkType/:targetId',
+    {
+      config: writer,
+      schema: {
+        tags: ['links'],
+        summary: 'Remove a link',
+        params: {
+          type: 'object',
+          required: ['type', 'id', 'linkType', 'targetId'],
+          properties: { ...objectParams.properties, linkType: typeParam, targetId: idParam },
+        },
+        headers: commandHeaders,
+        response: accepted202,
+      },
+    },
+    async (request, reply) => {
+      const { type, id, linkType, targetId } = request.params;
+      return accepted(reply, await strata.commands.removeLink(type, id, linkType, targetId, commandContext(request)));
+    },
+  );
+}

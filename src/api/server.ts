@@ -1,0 +1,57 @@
+/**
+ * The HTTP API (Fastify): JSON Schema validation, OpenAPI at /docs, problem+json errors,
+ * bearer-token roles. Routes only translate HTTP to the app layer; no business logic here.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Strata } from '../app/runtime.js';
+import { StrataError } from '../core/errors.js';
+import { authHook } from './auth.js';
+import { errorHandler, sendProblem } from './problem.js';
+import { commandRoutes } from './routes/commands.js';
+import { operationRoutes } from './routes/operations.js';
+import { queryRoutes } from './routes/queries.js';
+import { commandResultSchema, ontologySchema, problemSchema } from './schemas.js';
+
+export interface ServerOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildServer(strata: Strata, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: strata.config.http.bodyLimit,
+    // Path segments may hold any encoded ID (including %2F); keep them intact for the router.
+    routerOptions: { maxParamLength: 4096 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
+  });
+  app.decorateRequest('actor', 'anonymous');
+  app.decorateRequest('role', 'reader');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new StrataError('STRATA_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), request),
+  );
+  app.addSchema(problemSchema);
+  app.addSchema(commandResultSchema);
+  app.addSchema(ontologySchema);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Strata API',
+        version: '0.1.0',
+        description: 'Event-sourced ontology: every change is an immutable event in S3-compatible storage.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: strata.config.auth.length ? [{ bearer: [] }] : [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addHook('onRequest', authHook(strata.config.auth));
+
+  commandRoutes(app, strata);
+  queryRoutes(app, strata);
+  operationRoutes(app, strata);
+  return app;
+}

@@ -1,0 +1,215 @@
+/**
+ * The `strata` command. Each subcommand parses flags, builds the config, and calls the app layer;
+ * failures print one line naming the problem (no stack trace) and exit non-zero.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { startStrata } from '../api/listen.js';
+import { type ProjectionName, rebuild } from '../app/rebuild.js';
+import { openStrata, type Strata } from '../app/runtime.js';
+import { verify } from '../app/verify.js';
+import { StrataClient } from '../client/index.js';
+import { ConfigError, type ConfigOverrides, loadConfig, type StrataConfig } from '../config.js';
+import { isStrataError } from '../core/errors.js';
+import type { EventEnvelope } from '../core/event.js';
+import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
+import { importDataSet } from '../demo/importer.js';
+import { runDemo } from '../demo/run-demo.js';
+import { progressBar } from './progress.js';
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+interface CommonFlags {
+  data?: string;
+  port?: string;
+  host?: string;
+}
+
+function config(flags: CommonFlags): StrataConfig {
+  const overrides: ConfigOverrides = { dataDir: flags.data, host: flags.host };
+  if (flags.port !== undefined) overrides.port = Number(flags.port);
+  return loadConfig(process.env, overrides);
+}
+
+async function withStrata<T>(flags: CommonFlags, fn: (s: Strata) => Promise<T>): Promise<T> {
+  const strata = await openStrata(config(flags), { log: (m, e) => err(`${m}${e ? `: ${(e as Error).message}` : ''}`) });
+  try {
+    return await fn(strata);
+  } finally {
+    await strata.close();
+  }
+}
+
+const dataOption = new Option('--data <dir>', 'embedded data folder (STRATA_DATA_DIR)');
+
+const program = new Command('strata')
+  .description('Strata: an event-sourced ontology; every change is an immutable event in S3-compatible storage')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the HTTP API, the relay and the projection workers in one process')
+  .addOption(dataOption)
+  .option('--port <port>', 'HTTP port (STRATA_PORT, default 4100)')
+  .option('--host <host>', 'HTTP host (STRATA_HOST, default 127.0.0.1)')
+  .action(async (flags: CommonFlags) => {
+    const running = await startStrata(config(flags), { logger: { level: process.env.STRATA_LOG_LEVEL ?? 'info' } });
+    out(`Strata listening on ${running.url} (OpenAPI at ${running.url}/docs)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await running.stop();
+  });
+
+program
+  .command('demo')
+  .description('start a fresh Strata, import every country of the world, answer questions')
+  .option('--once', 'exit after the answers instead of serving')
+  .option('--port <port>', 'HTTP port', '4100')
+  .option('--data <dir>', 'embedded data folder (wiped first)', '.strata-demo')
+  .addOption(new Option('--engines <where>', 'embedded (one process) or local (real engines from scripts/engines)').choices(['embedded', 'local']).default('embedded'))
+  .action(async (flags: { once?: boolean; port: string; data: string; engines: 'embedded' | 'local' }) => {
+    process.exitCode = await runDemo({ once: Boolean(flags.once), port: Number(flags.port), dataDir: flags.data, engines: flags.engines });
+  });
+
+program
+  .command('import <source>')
+  .description("import a data set through the API: 'world-countries' or a JSON file {objects, links}")
+  .requiredOption('--url <url>', 'the Strata API, e.g. http://127.0.0.1:4100')
+  .option('--token <token>', 'bearer token (STRATA_TOKEN)')
+  .option('--concurrency <n>', 'parallel commands', '8')
+  .action(async (source: string, flags: { url: string; token?: string; concurrency: string }) => {
+    const client = new StrataClient(flags.url, { token: flags.token ?? process.env.STRATA_TOKEN });
+    let data: DataSet;
+    if (source === 'world-countries') {
+      await client.putOntology(worldOntology);
+      data = worldDataSet();
+    } else {
+      data = JSON.parse(await readFile(source, 'utf8')) as DataSet;
+    }
+    const ontology = await client.getOntology();
+    const pks = Object.fromEntries(ontology.objectTypes.map((t) => [t.apiName, t.primaryKey]));
+    const bar = progressBar('import', data.objects.length + data.links.length);
+    const summary = await importDataSet(client, data, pks, (d, t) => bar.tick(d, t), Number(flags.concurrency));
+    bar.stop();
+    out(`imported ${summary.objects} objects and ${summary.links} links in ${summary.ms} ms (${summary.deduplicated} already there)`);
+  });
+
+program
+  .command('replay')
+  .description('re-project the events that occurred since a date (idempotent), or print them as NDJSON')
+  .requiredOption('--from <date>', 'ISO date or timestamp (UTC)')
+  .option('--to <date>', 'ISO date or timestamp (default now)')
+  .option('--ndjson', 'print the events instead of projecting them')
+  .addOption(dataOption)
+  .action(async (flags: CommonFlags & { from: string; to?: string; ndjson?: boolean }) => {
+    await withStrata(flags, async (s) => {
+      const events = s.queries.eventsByDate(flags.from, flags.to ?? new Date().toISOString());
+      if (flags.ndjson) {
+        for await (const e of events) out(JSON.stringify(e));
+        return;
+      }
+      const bar = progressBar('replay');
+      let batch: EventEnvelope[] = [];
+      let n = 0;
+      let applied = 0;
+      const flush = async () => {
+        applied += (await s.graphProjector.project(batch)).applied;
+        applied += (await s.searchProjector.project(batch)).applied;
+        n += batch.length;
+        batch = [];
+        bar.tick(n);
+      };
+      for await (const e of events) {
+        batch.push(e);
+        if (batch.length >= 500) await flush();
+      }
+      await flush();
+      bar.stop();
+      out(`replayed ${n} events; ${applied} projection writes were needed (the rest were already applied)`);
+    });
+  });
+
+program
+  .command('rebuild')
+  .description('wipe projections and rebuild them from the event store')
+  .argument('[what]', 'search | graph | all', 'all')
+  .addOption(dataOption)
+  .option('--url <url>', 'ask a running server instead of opening the data folder')
+  .action(async (what: string, flags: CommonFlags & { url?: string }) => {
+    if (!['search', 'graph', 'all'].includes(what)) throw new ConfigError('rebuild', `'${what}' must be search, graph or all`);
+    const targets: ProjectionName[] = what === 'all' ? ['graph', 'search'] : [what as ProjectionName];
+    if (flags.url) {
+      const r = await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin('POST', 'rebuild', { targets });
+      out(JSON.stringify(r));
+      return;
+    }
+    await withStrata(flags, async (s) => {
+      const bar = progressBar(`rebuild ${targets.join('+')}`);
+      const summary = await rebuild(s, targets, bar);
+      bar.stop();
+      out(`rebuilt ${targets.join(' and ')} from ${summary.aggregates} aggregates (${summary.events} events) in ${summary.ms} ms`);
+    });
+  });
+
+program
+  .command('verify')
+  .description('compare the projections with the event store; exit 1 on drift')
+  .addOption(dataOption)
+  .option('--url <url>', 'ask a running server instead of opening the data folder')
+  .action(async (flags: CommonFlags & { url?: string }) => {
+    const report = flags.url
+      ? await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin<Awaited<ReturnType<typeof verify>>>('POST', 'verify')
+      : await withStrata(flags, async (s) => {
+          const bar = progressBar('verify');
+          const r = await verify(s, bar);
+          bar.stop();
+          return r;
+        });
+    for (const d of report.drift) out(`DRIFT ${d.projection} ${d.type}/${d.id}: ${d.problem}`);
+    out(`verified ${report.aggregates} aggregates: ${report.drift.length === 0 ? 'no drift' : `${report.drift.length} drift`}`);
+    if (report.drift.length) process.exitCode = 1;
+  });
+
+program
+  .command('outbox')
+  .description('outbox state: rows, dead letters, relay partitions')
+  .argument('[action]', 'status', 'status')
+  .addOption(dataOption)
+  .action(async (_action: string, flags: CommonFlags) => {
+    await withStrata(flags, async (s) => {
+      const stats = await s.outbox.stats();
+      out(`pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}`);
+      if (stats.oldestReadyAgeMs !== null) out(`oldest ready row: ${stats.oldestReadyAgeMs} ms`);
+      for (const d of await s.outbox.deadLetters(50)) {
+        out(`dead letter #${d.id} ${d.aggregateType}/${d.aggregateId} v${d.version} after ${d.attempts} attempts: ${d.lastError}`);
+      }
+      for (const g of s.workers) {
+        const lag = (await s.bus.lag(g.group)).reduce((n, l) => n + l.lag, 0);
+        out(`consumer group ${g.group}: lag ${lag}`);
+      }
+    });
+  });
+
+program
+  .command('engines')
+  .description('what Strata is connected to, and whether each engine answers')
+  .addOption(dataOption)
+  .action(async (flags: CommonFlags) => {
+    await withStrata(flags, async (s) => {
+      const engines = await s.engines();
+      for (const e of engines) out(`${e.ok ? 'ok  ' : 'DOWN'} ${e.role.padEnd(12)} ${e.engine}${e.ok ? '' : ` — ${e.detail}`}`);
+      if (engines.some((e) => !e.ok)) process.exitCode = 1;
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof ConfigError) err(`strata: configuration error: ${e.message}`);
+  else if (isStrataError(e)) err(`strata: ${e.message}`);
+  else err(`strata: ${(e as Error).message ?? String(e)}`);
+  process.exitCode = process.exitCode || 2;
+}
