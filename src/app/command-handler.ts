@@ -4,7 +4,7 @@
  *   2 outbox: record the intent (pending)
  *   3 event store: create streams/…/{version} exclusively   ← commit point
  *   4 event store: write the dated copy events/yyyy/mm/dd/…
- *   5 outbox: mark ready → the relay delivers
+ *   5 outbox: mark ready → the relay delivers (ready always implies the dated copy exists)
  * A crash after 2 or 3 leaves a pending intent that the relay resolves (see relay.ts).
  */
 import { ConcurrencyConflict, EngineUnavailable, isStrataError, StrataError } from '../core/errors.js';
@@ -262,8 +262,14 @@ export class CommandHandler {
       }
     }
     fault?.('after-commit');
-    await store.writeDatedCopy(event).catch((e) => log?.('dated copy deferred to the relay', e));
-    fault?.('after-copy');
-    await outbox.markReady(event.event_id).catch((e) => log?.('ready mark deferred to the relay', e));
+    // Ready implies the dated copy exists; if either step fails the intent stays pending and the
+    // relay's sweep writes the copy and delivers (the event is committed: the client gets its 202).
+    try {
+      await store.writeDatedCopy(event);
+      fault?.('after-copy');
+      await outbox.markReady(event.event_id);
+    } catch (e) {
+      log?.(`delivery of ${event.event_id} deferred to the relay's sweep`, e);
+    }
   }
 }

@@ -160,8 +160,7 @@ export class Relay {
       ids.push(row.id);
     }
     if (messages.length === 0) return { delivered: 0, failed };
-    // Every delivered event has its dated copy (the writer may have died before writing it).
-    await Promise.all(messages.map((m) => this.deps.store.writeDatedCopy(m.event)));
+    // Ready rows already have their dated copy: writers and settle() write it before marking ready.
     await this.deps.bus.publish(messages);
     await this.deps.outbox.markDelivered(ids);
     this.counters.delivered += messages.length;
