@@ -71,6 +71,10 @@ export function parseEventStore(raw: string | undefined, dataDir: string): Event
   const name = 'STRATA_EVENT_STORE';
   if (!raw) return { kind: 'fs', root: resolve(dataDir, 'store') };
   if (!raw.includes('://')) return { kind: 'fs', root: resolve(raw) };
+  const path = raw.replace(/^[a-z0-9]+:\/\/[^/?]*/i, '').split('?')[0] ?? '';
+  if (path.includes('//') || path.split('/').some((s) => s === '..' || s === '.' || /^%2e/i.test(s))) {
+    throw new ConfigError(name, `'${path}' must not contain '//', '.' or '..' segments`);
+  }
   const url = parseUrl(name, raw);
   if (url.protocol === 'file:') return { kind: 'fs', root: resolve(decodeURIComponent(url.pathname)) };
   if (url.protocol !== 's3:') throw new ConfigError(name, `unsupported scheme '${url.protocol}' (use file:// or s3://)`);
@@ -81,9 +85,6 @@ export function parseEventStore(raw: string | undefined, dataDir: string): Event
   const endpoint = url.searchParams.get('endpoint') ?? undefined;
   if (endpoint) parseUrl(`${name} endpoint`, endpoint);
   const prefix = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
-  if (prefix.includes('//') || prefix.split('/').some((s) => s === '..' || s === '.')) {
-    throw new ConfigError(name, `prefix '${prefix}' must not contain '//', '.' or '..' segments`);
-  }
   return {
     kind: 's3',
     bucket,

@@ -235,7 +235,8 @@ export function validateProperties(type: ObjectTypeDef, props: Properties, mode:
       continue;
     }
     if (value === null) {
-      if (mode === 'full' || def.required) v.push({ path: at, message: 'is required and cannot be null' });
+      // null means absent: it removes an optional property in a patch, and omits it on create.
+      if (def.required) v.push({ path: at, message: 'is required and cannot be null' });
       continue;
     }
     if (def.array) {
@@ -254,7 +255,7 @@ export function validateProperties(type: ObjectTypeDef, props: Properties, mode:
   }
   if (mode === 'full') {
     for (const [name, def] of Object.entries(type.properties)) {
-      if (def.required && props[name] === undefined) v.push({ path: `/properties/${name}`, message: 'is required' });
+      if (def.required && props[name] === undefined && !Object.hasOwn(props, name)) v.push({ path: `/properties/${name}`, message: 'is required' });
     }
   }
   if (mode === 'patch' && Object.hasOwn(props, type.primaryKey)) {
