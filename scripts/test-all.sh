@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# npm run test:all — start the real engines (idempotent, cached outside the clone), then run every
+# suite: unit, contract (embedded AND real adapters), end-to-end in embedded and production shape,
+# faults, and the engine-specific tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+start=$(date +%s)
+bash scripts/engines/up.sh
+echo "engines ready in $(( $(date +%s) - start )) s"
+eval "$(bash scripts/engines/env.sh)"
+export STRATA_TEST_ENGINES=1
+
+npm run typecheck
+npm run lint
+# Every suite, contract suites against embedded and real adapters.
+npx vitest run -c vitest.engines.config.ts
+# The end-to-end suites again, with Strata in production shape (S3, PostgreSQL, Kafka, OpenSearch).
+STRATA_E2E_SHAPE=production npx vitest run -c vitest.engines.config.ts test/e2e
+echo "test:all passed in $(( $(date +%s) - start )) s"
