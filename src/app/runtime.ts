@@ -57,8 +57,8 @@ export interface Strata {
   readonly searchProjector: SearchProjector;
   readonly relay: Relay;
   readonly workers: ProjectionWorker[];
-  /** Starts the relay and the projection workers. */
-  startBackground(): Promise<void>;
+  /** Starts the relay and the projection workers (both unless told otherwise). */
+  startBackground(parts?: { relay: boolean; workers: boolean }): Promise<void>;
   stopBackground(): Promise<void>;
   /** Resolves once nothing is pending in the outbox and every worker has caught up. */
   waitForIdle(timeoutMs?: number): Promise<void>;
@@ -181,11 +181,10 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
       searchProjector,
       relay,
       workers,
-      async startBackground() {
-        if (background) return;
+      async startBackground(parts = { relay: true, workers: true }) {
         background = true;
-        await relay.start();
-        for (const w of workers) await w.start();
+        if (parts.relay) await relay.start();
+        if (parts.workers) for (const w of workers) await w.start();
       },
       async stopBackground() {
         if (!background) return;

@@ -49,18 +49,35 @@ const program = new Command('strata')
 
 program
   .command('serve')
-  .description('run the HTTP API, the relay and the projection workers in one process')
+  .description('run Strata: the HTTP API, the relay and the projection workers (or one role, to scale them apart)')
   .addOption(dataOption)
   .option('--port <port>', 'HTTP port (STRATA_PORT, default 4100)')
   .option('--host <host>', 'HTTP host (STRATA_HOST, default 127.0.0.1)')
-  .action(async (flags: CommonFlags) => {
-    const running = await startStrata(config(flags), { logger: { level: process.env.STRATA_LOG_LEVEL ?? 'info' } });
-    out(`Strata listening on ${running.url} (OpenAPI at ${running.url}/docs)`);
-    await new Promise<void>((resolve) => {
+  .addOption(
+    new Option('--role <role>', 'all: everything in one process; api: HTTP only; relay: outbox → bus; workers: bus → projections')
+      .choices(['all', 'api', 'relay', 'workers'])
+      .default('all'),
+  )
+  .action(async (flags: CommonFlags & { role: 'all' | 'api' | 'relay' | 'workers' }) => {
+    const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    await running.stop();
+    if (flags.role === 'all' || flags.role === 'api') {
+      const running = await startStrata(config(flags), {
+        logger: { level: process.env.STRATA_LOG_LEVEL ?? 'info' },
+        background: flags.role === 'all',
+      });
+      out(`Strata ${flags.role === 'all' ? '' : 'API '}listening on ${running.url} (OpenAPI at ${running.url}/docs)`);
+      await stop;
+      await running.stop();
+      return;
+    }
+    await withStrata(flags, async (s) => {
+      await s.startBackground({ relay: flags.role === 'relay', workers: flags.role === 'workers' });
+      out(`Strata ${flags.role} running (${flags.role === 'relay' ? s.relay.owner : s.workers.map((w) => w.group).join(', ')})`);
+      await stop;
+    });
   });
 
 program

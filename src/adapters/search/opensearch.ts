@@ -268,7 +268,8 @@ export class OpenSearchIndex implements SearchIndex {
         );
       }
       if (e instanceof errors.ResponseError) {
-        const detail = `${what}: ${causeText((e.body as { error?: ErrorCause } | undefined)?.error)}`;
+        const reason = (e.body as { error?: ErrorCause } | undefined)?.error;
+        const detail = `${what}: ${reason ? causeText(reason) : `HTTP ${e.statusCode}`}`;
         if (e.statusCode === 429 || e.statusCode >= 500) throw new EngineUnavailable('opensearch', detail, e);
         throw new StrataError('STRATA_ERR_INTERNAL', `opensearch: ${detail}`, { cause: e });
       }
@@ -601,7 +602,17 @@ export class OpenSearchIndex implements SearchIndex {
   }
 
   async ping(): Promise<void> {
-    await this.call('ping', () => this.client.info({}, { requestTimeout: 5_000, maxRetries: 0 }));
+    try {
+      await this.client.info({}, { requestTimeout: 5_000, maxRetries: 0 });
+    } catch (e) {
+      if (e instanceof errors.ResponseError) {
+        // Something answered, but not as a usable OpenSearch (a proxy, a secured cluster, …).
+        const reason = (e.body as { error?: ErrorCause } | undefined)?.error;
+        const detail = `${this.url} refused the start-up check with HTTP ${e.statusCode}${reason ? ` (${causeText(reason)})` : ''}`;
+        throw new EngineUnavailable('opensearch', `${detail} (STRATA_SEARCH_URL)`, e);
+      }
+      await this.call('ping', () => Promise.reject(e));
+    }
   }
 
   /** Deletes every generation of this prefix, with its aliases (tests, uninstall). */
