@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built, otherwise the TypeScript sources through tsx.
+// In a checkout (src/ present) run the TypeScript sources through tsx, so the command is never stale;
+// an installed package (dist/ only) runs the compiled JavaScript.
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(fileURLToPath(source))) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  await import(source.href);
+} else {
+  await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }
