@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables below are used by the scripts that source this
 # Common helpers for scripts/engines/*.sh. Source it; do not execute it.
 #
 # Everything the engines need (downloads, builds, data, logs, pid files) lives
@@ -29,7 +30,6 @@ S3_PORT="${STRATA_S3_PORT:-58333}"
 SW_MASTER_PORT="${STRATA_SW_MASTER_PORT:-59333}"
 SW_VOLUME_PORT="${STRATA_SW_VOLUME_PORT:-58080}"
 SW_FILER_PORT="${STRATA_SW_FILER_PORT:-58888}"
-SW_WEBDAV_PORT="${STRATA_SW_WEBDAV_PORT:-57333}"
 SW_ADMIN_PORT="${STRATA_SW_ADMIN_PORT:-57646}"
 
 S3_ACCESS_KEY="${STRATA_S3_ACCESS_KEY:-strata}"
@@ -211,13 +211,13 @@ mvn_copy_deps() {
   local engine="$1" dir="$2" logfile="$3"
   require_cmd "$engine" mvn
   mkdir -p "$ENGINES_M2_REPO"
-  rm -rf "$dir/lib.tmp"
+  rm -rf "${dir:?}/lib.tmp"
   if ! (cd "$dir" && mvn -B -q -ntp -Dmaven.repo.local="$ENGINES_M2_REPO" \
       dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$dir/lib.tmp" >>"$logfile" 2>&1); then
     eng_die "$engine" "maven dependency resolution failed" "$logfile"
   fi
-  rm -rf "$dir/lib"
+  rm -rf "${dir:?}/lib"
   mv "$dir/lib.tmp" "$dir/lib"
 }
 

@@ -119,7 +119,7 @@ opensearch_up() {
     start_daemon "$OS_PID" "$OS_LOG" java "-Xms$OS_HEAP" "-Xmx$OS_HEAP" -XX:+UseG1GC \
       -XX:+HeapDumpOnOutOfMemoryError "-XX:HeapDumpPath=$OS_ROOT" \
       -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djna.nosys=true \
-      -Dlog4j2.disable.jmx=true -Dlog4j.configurationFile="$OS_ROOT/log4j2.properties" \
+      -Dlog4j2.disable.jmx=true -Dlog4j.shutdownHookEnabled=false -Dlog4j.configurationFile="$OS_ROOT/log4j2.properties" \
       -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true -Dio.netty.recycler.maxCapacityPerThread=0 \
       -Dio.netty.allocator.numDirectArenas=0 \
       -Djava.io.tmpdir="$OS_ROOT/tmp" \

@@ -66,18 +66,27 @@ postgres_install() {
     eng_log "$ENGINE" "server binaries present: $(pg_bindir)"
   else
     [[ "$(id -u)" == 0 ]] || eng_die "$ENGINE" "no PostgreSQL server under /usr/lib/postgresql/*/bin; install the Debian package 'postgresql' (needs root)"
-    eng_log "$ENGINE" "installing Debian package postgresql (apt-get)"
+    local t0
+    t0="$(now_s)"
+    eng_log "$ENGINE" "installing Debian package postgresql (apt-get; log $ENGINES_LOG_DIR/postgres-install.log)"
     # Do not let the package create and start its own cluster on 5432.
     mkdir -p /etc/postgresql-common
     if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
       echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
     fi
-    local aptlog="$ENGINES_LOG_DIR/postgres-install.log"
-    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql postgresql-client; } >>"$aptlog" 2>&1; then
-      eng_die "$ENGINE" "apt-get install postgresql failed" "$aptlog"
+    # ... nor start any service while installing (standard policy-rc.d "deny").
+    local aptlog="$ENGINES_LOG_DIR/postgres-install.log" policy_added="" rc=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod 755 /usr/sbin/policy-rc.d
+      policy_added=1
     fi
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold postgresql postgresql-client; } >>"$aptlog" 2>&1 || rc=$?
+    if [[ -n "$policy_added" ]]; then rm -f /usr/sbin/policy-rc.d; fi
+    (( rc == 0 )) || eng_die "$ENGINE" "apt-get install postgresql failed (exit $rc)" "$aptlog"
     pg_bindir >/dev/null || eng_die "$ENGINE" "postgresql installed but no server binaries found under /usr/lib/postgresql/*/bin"
-    eng_log "$ENGINE" "installed: $(pg_bindir)"
+    eng_log "$ENGINE" "installed in $(( $(now_s) - t0 ))s: $(pg_bindir)"
   fi
   if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
     eng_die "$ENGINE" "OS user 'postgres' is missing (it comes with the Debian package)"
@@ -203,7 +212,7 @@ postgres_status() {
     return 1
   fi
   if pg_running "$bin" && pg_healthy; then
-    echo "postgres   UP    $LOOPBACK:$PG_PORT  ($("$bin/postgres" --version | awk '{print $NF}'), data $PG_DATA)"
+    echo "postgres   UP    $LOOPBACK:$PG_PORT  (PostgreSQL $("$bin/postgres" --version | awk '{print $3}'), data $PG_DATA)"
   elif pg_running "$bin"; then
     echo "postgres   UNHEALTHY  running but 'select 1' failed (log $PG_LOG)"
     return 1

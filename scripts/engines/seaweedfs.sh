@@ -51,6 +51,13 @@ seaweedfs_install_locked() {
   fi
   mv "$SW_BIN.tmp" "$SW_BIN"
   eng_log "$ENGINE" "installed in $(( $(now_s) - t0 ))s: $("$SW_BIN" version 2>/dev/null | head -n1)"
+  # The Go module and build caches (~4 GB) are only needed to build again,
+  # i.e. for another SEAWEEDFS version; keep them with STRATA_ENGINES_KEEP_GO_CACHE=1.
+  if [[ "${STRATA_ENGINES_KEEP_GO_CACHE:-0}" != 1 ]]; then
+    go clean -cache -modcache >>"$SW_INSTALL_LOG" 2>&1 || true
+    rm -rf "$ENGINES_HOME/go"
+    eng_log "$ENGINE" "removed the Go build/module caches (set STRATA_ENGINES_KEEP_GO_CACHE=1 to keep them)"
+  fi
 }
 
 seaweedfs_install() {
@@ -93,7 +100,8 @@ seaweedfs_up() {
   else
     local p
     for p in "$S3_PORT" "$SW_MASTER_PORT" "$SW_VOLUME_PORT" "$SW_FILER_PORT" \
-        "$((SW_MASTER_PORT + 100))" "$((SW_VOLUME_PORT + 100))" "$((SW_FILER_PORT + 100))" "$((S3_PORT + 100))"; do
+        "$((SW_MASTER_PORT + 100))" "$((SW_VOLUME_PORT + 100))" "$((SW_FILER_PORT + 100))" "$((S3_PORT + 100))" \
+        "$SW_ADMIN_PORT" "$((SW_ADMIN_PORT + 100))"; do
       port_free "$p" || eng_die "$ENGINE" "port $p is already in use by another process: $(port_owner "$p")"
     done
     mkdir -p "$SW_DATA"
@@ -109,7 +117,8 @@ seaweedfs_up() {
       -filer.port="$SW_FILER_PORT" -filer.port.grpc="$((SW_FILER_PORT + 100))" \
       -s3.port="$S3_PORT" -s3.port.grpc="$((S3_PORT + 100))" \
       -s3.port.iceberg=0 -s3.port.lance=0 -s3.config="$SW_S3_CONFIG" \
-      -webdav=false -admin.ui=false -admin.port.legacy=0)
+      -webdav=false -admin.ui=false -admin.port="$SW_ADMIN_PORT" \
+      -admin.port.grpc="$((SW_ADMIN_PORT + 100))" -admin.port.legacy=0)
   fi
   wait_for_port "$ENGINE" "$S3_PORT" 120 "$SW_LOG" "$SW_PID"
   local end=$(( $(now_s) + 120 ))

@@ -19,18 +19,20 @@ export function engineEnv(): Record<string, string> {
   return env;
 }
 
-export async function localEngines(log: (line: string) => void): Promise<Record<string, string>> {
-  log('Starting the real engines (scripts/engines/up.sh; the first run downloads and builds them)…');
-  execFileSync('bash', ['scripts/engines/up.sh'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  const env = engineEnv();
-  const ns = `demo_${Date.now().toString(36)}`;
+/**
+ * The engine settings rewritten to a namespace of their own: a new PostgreSQL schema, an S3
+ * prefix, a Kafka topic and an index prefix, so a Strata started on them begins empty.
+ */
+export async function namespacedEngineEnv(env: Record<string, string>, ns: string): Promise<Record<string, string>> {
   const db = new URL(env.STRATA_DATABASE_URL!);
-  db.pathname = '/strata';
   const admin = await openPostgres(db.toString(), { max: 1 });
-  await admin.exec(`CREATE SCHEMA ${ns}`);
-  await admin.close();
+  try {
+    await admin.exec(`CREATE SCHEMA IF NOT EXISTS ${ns}`);
+  } finally {
+    await admin.close();
+  }
   db.searchParams.set('options', `-c search_path=${ns}`);
-  const store = new URL(env.STRATA_EVENT_STORE!.replace(/^s3:\/\/([^/?]+)\/?/, `s3://strata-demo/${ns}/`));
+  const store = new URL(env.STRATA_EVENT_STORE!.replace(/^s3:\/\/([^/?]+)\/?/, `s3://$1/${ns}/`));
   return {
     ...env,
     STRATA_DATABASE_URL: db.toString(),
@@ -38,4 +40,10 @@ export async function localEngines(log: (line: string) => void): Promise<Record<
     STRATA_KAFKA_TOPIC: `strata.${ns}`,
     STRATA_SEARCH_INDEX_PREFIX: ns.replaceAll('_', '-'),
   };
+}
+
+export async function localEngines(log: (line: string) => void): Promise<Record<string, string>> {
+  log('Starting the real engines (scripts/engines/up.sh; the first run downloads and builds them)…');
+  execFileSync('bash', ['scripts/engines/up.sh'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return namespacedEngineEnv(engineEnv(), `demo_${Date.now().toString(36)}`);
 }
