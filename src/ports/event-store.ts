@@ -23,7 +23,7 @@ export interface EventStore {
   readVersion(ref: AggregateRef, version: number): Promise<EventEnvelope | undefined>;
   /** Every event of one aggregate in version order (void markers included). */
   readStream(ref: AggregateRef, options?: ReadStreamOptions): AsyncIterable<EventEnvelope>;
-  /** Every aggregate with at least one event, optionally of one type, in key order. */
+  /** Every aggregate with at least one event, optionally of one type (order is engine-specific). */
   listAggregates(type?: string): AsyncIterable<AggregateRef>;
   /**
    * The dated copies with occurred_at in [from, to], day by day (UTC), sorted by event ID within

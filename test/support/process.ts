@@ -14,7 +14,16 @@ export interface ServerProcess {
 }
 
 export function startServe(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [bin, 'serve', '--data', dataDir, '--port', '0'], {
+  return spawnRole(['serve', '--data', dataDir, '--port', '0'], env, /listening on (http:\/\/\S+) /);
+}
+
+/** `strata serve --role relay|workers` with the given environment (no HTTP). */
+export function startRole(role: 'relay' | 'workers', env: Record<string, string>): Promise<ServerProcess> {
+  return spawnRole(['serve', '--role', role], env, new RegExp(`Strata ${role} running \\((\\S+)`));
+}
+
+function spawnRole(args: string[], env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, STRATA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -27,7 +36,7 @@ export function startServe(dataDir: string, env: Record<string, string> = {}): P
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${out}`)), 60_000);
     const onData = () => {
-      const m = /listening on (http:\/\/\S+) /.exec(out);
+      const m = ready.exec(out);
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
