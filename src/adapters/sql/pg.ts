@@ -17,10 +17,19 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 
+const SETUP_ERRORS: Record<string, string> = {
+  '28P01': 'password authentication failed',
+  '28000': 'the role may not log in',
+  '3D000': 'the database does not exist',
+};
+
 function wrap(url: string, e: unknown): unknown {
   const code = (e as { code?: string }).code;
+  if (code && SETUP_ERRORS[code]) {
+    return new EngineUnavailable('postgres', `${redact(url)}: ${SETUP_ERRORS[code]} (STRATA_DATABASE_URL)`, e);
+  }
   if (code && CONNECTION_ERRORS.has(code)) {
-    return new EngineUnavailable('postgres', `${redact(url)} is unreachable (${code})`, e);
+    return new EngineUnavailable('postgres', `${redact(url)} is unreachable (STRATA_DATABASE_URL): ${code}`, e);
   }
   return e;
 }
