@@ -2,7 +2,8 @@
  * The event store over any blob storage with exclusive create: the key layout, encoding, and
  * reads of DESIGN §3 live here once; `fs.ts` and `s3.ts` only provide the blob primitives.
  */
-import { ConcurrencyConflict } from '../../core/errors.js';
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyConflict, EngineUnavailable } from '../../core/errors.js';
 import { type EventEnvelope, isEnvelope } from '../../core/event.js';
 import {
   type AggregateRef,
@@ -135,8 +136,32 @@ export class BlobEventStore implements EventStore {
     }
   }
 
-  ping(): Promise<void> {
-    return this.blobs.ping();
+  /**
+   * Answers whether storage is reachable; the first time, also proves that exclusive create works
+   * (an S3 server that ignores If-None-Match would let two writers commit one version).
+   */
+  async ping(): Promise<void> {
+    await this.blobs.ping();
+    this.exclusiveCreateChecked ??= this.checkExclusiveCreate().catch((e) => {
+      this.exclusiveCreateChecked = undefined;
+      throw e;
+    });
+    await this.exclusiveCreateChecked;
+  }
+
+  private exclusiveCreateChecked: Promise<void> | undefined;
+
+  private async checkExclusiveCreate(): Promise<void> {
+    const key = `_strata/exclusive-create-probes/${randomUUID()}.json`;
+    const body = JSON.stringify({ probe: 'exclusive create', at: new Date().toISOString() });
+    const first = await this.blobs.putIfAbsent(key, body);
+    const second = await this.blobs.putIfAbsent(key, body);
+    if (!first || second) {
+      throw new EngineUnavailable(
+        this.describe,
+        'the storage does not honour exclusive create (If-None-Match: *): two writers could commit the same version; use an S3 server with conditional writes',
+      );
+    }
   }
 
   close(): Promise<void> {
