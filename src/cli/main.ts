@@ -17,6 +17,9 @@ import { importDataSet } from '../demo/importer.js';
 import { runDemo } from '../demo/run-demo.js';
 import { progressBar } from './progress.js';
 
+// The locked AWS SDK supports Node 20; its notice concerns releases after January 2027 (see README).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
