@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/engines/ needs real engines; vitest.engines.config.ts collects it (npm run test:all).
+    exclude: [...configDefaults.exclude, 'test/engines/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -7,18 +7,22 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBus } from '../../src/adapters/bus/embedded.js';
+import { KafkaBus } from '../../src/adapters/bus/kafka.js';
 import { openFsEventStore } from '../../src/adapters/event-store/fs.js';
+import { openS3EventStore } from '../../src/adapters/event-store/s3.js';
 import { PostgresGraphStore } from '../../src/adapters/graph/postgres.js';
 import { PostgresOutbox } from '../../src/adapters/outbox/postgres.js';
+import { createOpenSearchIndex } from '../../src/adapters/search/opensearch.js';
 import { PostgresSearchIndex } from '../../src/adapters/search/postgres.js';
 import { openPglite } from '../../src/adapters/sql/pglite.js';
+import { parseEventStore } from '../../src/config.js';
 import type { Bus } from '../../src/ports/bus.js';
 import type { EventStore } from '../../src/ports/event-store.js';
 import type { GraphStore } from '../../src/ports/graph-store.js';
 import type { Outbox } from '../../src/ports/outbox.js';
 import type { SearchIndex } from '../../src/ports/search-index.js';
 import type { SqlClient } from '../../src/ports/sql.js';
-import { engineSql, enginesEnabled, uniqueName } from './engines.js';
+import { engineSql, enginesEnabled, requireEnv, uniqueName } from './engines.js';
 
 export interface Opened<T> {
   port: T;
@@ -75,6 +79,20 @@ export function eventStoreFactories(): AdapterFactory<EventStore>[] {
       },
     },
   ];
+  if (enginesEnabled()) {
+    list.push({
+      name: 's3',
+      adapter: 's3',
+      open: async () => {
+        const config = parseEventStore(requireEnv('STRATA_EVENT_STORE'), tmpdir());
+        if (config.kind !== 's3') throw new Error('STRATA_EVENT_STORE must be an s3:// URL');
+        // A fresh prefix per test isolates it inside the shared bucket; ping creates the bucket once.
+        const port = await openS3EventStore({ ...config, prefix: `${config.prefix}${uniqueName('t')}/` });
+        await port.ping();
+        return { port, close: () => port.close() };
+      },
+    });
+  }
   return list;
 }
 
@@ -102,6 +120,28 @@ export function busFactories(): AdapterFactory<Bus>[] {
         return b;
       }),
   }));
+  if (enginesEnabled()) {
+    list.push({
+      name: 'kafka',
+      adapter: 'kafka',
+      open: async () => {
+        const bus = new KafkaBus({
+          brokers: requireEnv('STRATA_KAFKA_BROKERS').split(','),
+          topic: uniqueName('strata_test'),
+          partitions: 4,
+          clientId: 'strata-test',
+        });
+        await bus.ensureTopic();
+        return {
+          port: bus,
+          close: async () => {
+            await bus.deleteTopic().catch(() => undefined);
+            await bus.close();
+          },
+        };
+      },
+    });
+  }
   return list;
 }
 
@@ -124,5 +164,25 @@ export function searchFactories(): AdapterFactory<SearchIndex>[] {
     adapter: 'postgres',
     open: async () => withSql(await e.open(), (sql) => new PostgresSearchIndex(sql)),
   }));
+  if (enginesEnabled()) {
+    list.push({
+      name: 'opensearch',
+      adapter: 'opensearch',
+      open: async () => {
+        // A fresh index prefix per test; close drops its generations and their aliases.
+        const port = createOpenSearchIndex({
+          url: requireEnv('STRATA_SEARCH_URL'),
+          indexPrefix: uniqueName('t').toLowerCase(),
+        });
+        return {
+          port,
+          close: async () => {
+            await port.deleteAll();
+            await port.close();
+          },
+        };
+      },
+    });
+  }
   return list;
 }

@@ -222,6 +222,21 @@ function bucketKey(b: { key: string | number; key_as_string?: string }): string 
   return b.key_as_string ?? String(b.key);
 }
 
+/**
+ * Web-search syntax, as the Postgres adapter reads it (websearch_to_tsquery): words are AND-ed,
+ * `or` between words, `-word` excludes, "quoted phrases"; every other character is plain text.
+ */
+function textQuery(text: string): Json {
+  return {
+    simple_query_string: {
+      query: text.replace(/(^|\s)or(?=\s|$)/gi, '$1|'),
+      fields: [FULL_TEXT, 'title^2'],
+      default_operator: 'and',
+      flags: 'OR|NOT|PHRASE|WHITESPACE',
+    },
+  };
+}
+
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class OpenSearchIndex implements SearchIndex {
@@ -466,9 +481,7 @@ export class OpenSearchIndex implements SearchIndex {
     if (q.type) filter.push({ term: { type: q.type } });
     for (const f of q.filters) filter.push(filterClause(q.type, f));
     const text = q.text?.trim() ? q.text : undefined;
-    const must: Json[] = text
-      ? [{ simple_query_string: { query: text, fields: [FULL_TEXT, 'title^2'], default_operator: 'and' } }]
-      : [];
+    const must: Json[] = text ? [textQuery(text)] : [];
     const sort: Json[] = q.sort.map((s) => ({
       [fieldPath(q.type, s)]: { order: s.order, missing: '_last', unmapped_type: unmappedType(s.valueType) },
     }));
@@ -505,7 +518,10 @@ export class OpenSearchIndex implements SearchIndex {
     const aggregations: SearchResult['aggregations'] = {};
     q.aggregations.forEach((a, i) => {
       const buckets = body.aggregations?.[`a${i}`]?.buckets ?? [];
-      aggregations[a.name] = buckets.map((b) => ({ key: bucketKey(b), count: b.doc_count }));
+      // Ties in text order of the key (numbers too), as the Postgres adapter orders them.
+      aggregations[a.name] = buckets
+        .map((b) => ({ key: bucketKey(b), count: b.doc_count }))
+        .sort((x, y) => y.count - x.count || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     });
     return {
       total: body.hits.total?.value ?? 0,
