@@ -31,6 +31,7 @@ import type { EventStore } from '../ports/event-store.js';
 import type { GraphStore } from '../ports/graph-store.js';
 import type { Outbox } from '../ports/outbox.js';
 import type { OntologyCache } from './ontology-cache.js';
+import { StreamCache } from './stream-cache.js';
 
 export interface CommandContext {
   actor: string;
@@ -85,7 +86,11 @@ function asUnavailable(engine: string, e: unknown): StrataError {
 }
 
 export class CommandHandler {
-  constructor(private readonly deps: CommandHandlerDeps) {}
+  private readonly streams: StreamCache;
+
+  constructor(private readonly deps: CommandHandlerDeps) {
+    this.streams = new StreamCache(deps.store);
+  }
 
   putOntology(next: Ontology, ctx: CommandContext): Promise<CommandResult> {
     return this.execute(ONTOLOGY_AGGREGATE, ctx, async (events) => {
@@ -145,8 +150,7 @@ export class CommandHandler {
     decision: Extract<Decision, { event_type: 'LinkAdded' }>,
   ): Promise<void> {
     const { linkType, to } = decision.data;
-    let target = initialObjectState(to.type, to.id);
-    for await (const e of this.deps.store.readStream(to)) target = evolveObject(target, e);
+    const target = (await this.load(to)).reduce(evolveObject, initialObjectState(to.type, to.id));
     if (!target.exists) {
       throw new StrataError(
         'STRATA_ERR_LINK_TARGET_MISSING',
@@ -193,13 +197,11 @@ export class CommandHandler {
   }
 
   private async load(ref: AggregateRef): Promise<EventEnvelope[]> {
-    const events: EventEnvelope[] = [];
     try {
-      for await (const e of this.deps.store.readStream(ref)) events.push(e);
+      return await this.streams.load(ref);
     } catch (e) {
       throw asUnavailable('event store', e);
     }
-    return events;
   }
 
   private envelope(

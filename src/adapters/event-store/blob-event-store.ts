@@ -26,8 +26,8 @@ export interface BlobStore {
   putIfAbsent(key: string, body: string): Promise<boolean>;
   /** Reads `key`, or undefined when absent. */
   get(key: string): Promise<string | undefined>;
-  /** Every key under `prefix`, in lexicographic order, paginated to the end. */
-  list(prefix: string): AsyncIterable<string>;
+  /** Every key under `prefix` (after `startAfter` when given), in lexicographic order, paginated to the end. */
+  list(prefix: string, startAfter?: string): AsyncIterable<string>;
   /** The immediate "sub-folders" of `prefix` (S3 CommonPrefixes with delimiter `/`), in order. */
   listFolders(prefix: string): AsyncIterable<string>;
   ping(): Promise<void>;
@@ -77,7 +77,8 @@ export class BlobEventStore implements EventStore {
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER;
     const blobs = this.blobs;
     async function* keys(): AsyncGenerator<string> {
-      for await (const key of blobs.list(streamPrefix(ref))) {
+      const after = from > 1 ? streamKey(ref, from - 1) : undefined;
+      for await (const key of blobs.list(streamPrefix(ref), after)) {
         const parsed = parseStreamKey(key);
         if (!parsed || parsed.version < from) continue;
         if (parsed.version > to) return;

@@ -83,10 +83,10 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async *list(prefix: string): AsyncGenerator<string> {
+  async *list(prefix: string, startAfter?: string): AsyncGenerator<string> {
     // Prefixes used here always end at a folder boundary.
     const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
-    yield* this.walk(base);
+    for await (const key of this.walk(base)) if (startAfter === undefined || key > startAfter) yield key;
   }
 
   private async *walk(folder: string): AsyncGenerator<string> {

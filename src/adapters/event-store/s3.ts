@@ -275,7 +275,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** Every page of one listing, following continuation tokens to the end. */
-  private async *pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  private async *pages(prefix: string, delimiter?: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     const what = `ListObjectsV2 ${prefix}`;
     let token: string | undefined;
     do {
@@ -289,6 +289,7 @@ export class S3BlobStore implements BlobStore {
               Prefix: this.key(prefix),
               ...(delimiter ? { Delimiter: delimiter } : {}),
               ...(continuation ? { ContinuationToken: continuation } : {}),
+              ...(startAfter && !continuation ? { StartAfter: this.key(startAfter) } : {}),
             }),
             { abortSignal },
           ),
@@ -307,8 +308,8 @@ export class S3BlobStore implements BlobStore {
     } while (token);
   }
 
-  async *list(prefix: string): AsyncGenerator<string> {
-    for await (const page of this.pages(prefix)) {
+  async *list(prefix: string, startAfter?: string): AsyncGenerator<string> {
+    for await (const page of this.pages(prefix, undefined, startAfter)) {
       for (const object of page.Contents ?? []) {
         // Folder markers some servers report are never written by Strata.
         if (object.Key && !object.Key.endsWith('/')) yield object.Key.slice(this.prefix.length);
