@@ -186,3 +186,11 @@ export function searchFactories(): AdapterFactory<SearchIndex>[] {
   }
   return list;
 }
+
+/** Adapters whose contract runs need a real engine: they join the suites under npm run test:all. */
+export const ENGINE_ONLY_ADAPTERS: Record<string, string[]> = {
+  'event-store': ['s3'],
+  bus: ['kafka'],
+  search: ['opensearch'],
+  sql: ['pg'],
+};
