@@ -17,7 +17,9 @@ export type EventStoreConfig =
     };
 
 export type DatabaseConfig = { kind: 'pglite'; dir: string } | { kind: 'postgres'; url: string };
-export type BusConfig = { kind: 'embedded'; partitions: number } | { kind: 'kafka'; brokers: string[]; topic: string; partitions: number; clientId: string };
+export type BusConfig =
+  | { kind: 'embedded'; partitions: number }
+  | { kind: 'kafka'; brokers: string[]; topic: string; partitions: number; clientId: string };
 export type SearchConfig = { kind: 'postgres' } | { kind: 'opensearch'; url: string; indexPrefix: string };
 export type GraphConfig = { kind: 'postgres' };
 
@@ -77,7 +79,8 @@ export function parseEventStore(raw: string | undefined, dataDir: string): Event
   }
   const url = parseUrl(name, raw);
   if (url.protocol === 'file:') return { kind: 'fs', root: resolve(decodeURIComponent(url.pathname)) };
-  if (url.protocol !== 's3:') throw new ConfigError(name, `unsupported scheme '${url.protocol}' (use file:// or s3://)`);
+  if (url.protocol !== 's3:')
+    throw new ConfigError(name, `unsupported scheme '${url.protocol}' (use file:// or s3://)`);
   const bucket = url.hostname;
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new ConfigError(name, `'${bucket}' is not a valid S3 bucket name`);
@@ -116,9 +119,12 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   const busPartitions = integer(env, 'STRATA_BUS_PARTITIONS', 8, 1, 1024);
   let bus: BusConfig = { kind: 'embedded', partitions: busPartitions };
   if (env.STRATA_KAFKA_BROKERS) {
-    const brokers = env.STRATA_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+    const brokers = env.STRATA_KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
     for (const b of brokers) {
-      if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError('STRATA_KAFKA_BROKERS', `'${b}' must be host:port`);
+      if (!/^[^:\s]+:\d{1,5}$/.test(b))
+        throw new ConfigError('STRATA_KAFKA_BROKERS', `'${b}' must be host:port`);
     }
     bus = {
       kind: 'kafka',
@@ -132,11 +138,17 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   if (env.STRATA_SEARCH_URL) {
     const u = parseUrl('STRATA_SEARCH_URL', env.STRATA_SEARCH_URL);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new ConfigError('STRATA_SEARCH_URL', `unsupported scheme '${u.protocol}' (use http:// or https://)`);
+      throw new ConfigError(
+        'STRATA_SEARCH_URL',
+        `unsupported scheme '${u.protocol}' (use http:// or https://)`,
+      );
     }
     const indexPrefix = env.STRATA_SEARCH_INDEX_PREFIX ?? 'strata';
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(indexPrefix)) {
-      throw new ConfigError('STRATA_SEARCH_INDEX_PREFIX', `'${indexPrefix}' must be lower-case letters, digits, - or _`);
+      throw new ConfigError(
+        'STRATA_SEARCH_INDEX_PREFIX',
+        `'${indexPrefix}' must be lower-case letters, digits, - or _`,
+      );
     }
     search = { kind: 'opensearch', url: env.STRATA_SEARCH_URL, indexPrefix };
   }
@@ -145,7 +157,11 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     throw new ConfigError('STRATA_GRAPH', `'${graphKind}' is not supported yet (postgres)`);
   }
   const fault = env.STRATA_FAULT;
-  if (fault !== undefined && fault !== '' && !['after-intent', 'after-commit', 'after-copy'].includes(fault)) {
+  if (
+    fault !== undefined &&
+    fault !== '' &&
+    !['after-intent', 'after-commit', 'after-copy'].includes(fault)
+  ) {
     throw new ConfigError('STRATA_FAULT', `'${fault}' must be after-intent, after-commit or after-copy`);
   }
   const auth = (env.STRATA_API_TOKENS ?? '')

@@ -41,12 +41,19 @@ export function authHook(tokens: ApiToken[] | undefined) {
     const token = match ? byToken.get(match[1]!.trim()) : undefined;
     if (!token) {
       reply.header('WWW-Authenticate', 'Bearer');
-      return sendProblem(reply, new StrataError('STRATA_ERR_AUTH_REQUIRED', 'a valid bearer token is required'), request);
+      return sendProblem(
+        reply,
+        new StrataError('STRATA_ERR_AUTH_REQUIRED', 'a valid bearer token is required'),
+        request,
+      );
     }
     if (RANK[token.role] < RANK[needed]) {
       return sendProblem(
         reply,
-        new StrataError('STRATA_ERR_FORBIDDEN', `this route needs the ${needed} role; the token has ${token.role}`),
+        new StrataError(
+          'STRATA_ERR_FORBIDDEN',
+          `this route needs the ${needed} role; the token has ${token.role}`,
+        ),
         request,
       );
     }

@@ -3,7 +3,14 @@
  * stable code, never a stack trace. Fastify's own request errors map onto the Strata catalogue.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, type ErrorCode, isStrataError, problemType, StrataError, type Violation } from '../core/errors.js';
+import {
+  ERRORS,
+  type ErrorCode,
+  isStrataError,
+  problemType,
+  StrataError,
+  type Violation,
+} from '../core/errors.js';
 
 export interface Problem {
   type: string;
@@ -38,7 +45,9 @@ function fromFastify(error: FastifyError): StrataError | undefined {
       path: `${error.validationContext ? `/${error.validationContext}` : ''}${v.instancePath || ''}`,
       message: `${v.message ?? 'is invalid'}${v.params && 'additionalProperty' in v.params ? `: '${String(v.params.additionalProperty)}'` : ''}${v.params && 'allowedValues' in v.params ? ` ${JSON.stringify(v.params.allowedValues)}` : ''}`,
     }));
-    return new StrataError('STRATA_ERR_REQUEST_INVALID', 'the request does not match the API schema', { violations });
+    return new StrataError('STRATA_ERR_REQUEST_INVALID', 'the request does not match the API schema', {
+      violations,
+    });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -59,13 +68,22 @@ export function sendProblem(reply: FastifyReply, error: StrataError, request: Fa
   return reply.status(error.status).type('application/problem+json').send(problemOf(error, request.url));
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function errorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const strata = isStrataError(error) ? error : fromFastify(error);
   if (strata) {
-    if (strata.status >= 500) request.log.warn({ code: strata.code, detail: strata.message }, 'request failed');
+    if (strata.status >= 500)
+      request.log.warn({ code: strata.code, detail: strata.message }, 'request failed');
     return sendProblem(reply, strata, request);
   }
   // Anything else is a bug: log it with its stack, answer without it.
   request.log.error(error, 'unexpected error');
-  return sendProblem(reply, new StrataError('STRATA_ERR_INTERNAL', 'an unexpected error occurred; it has been logged'), request);
+  return sendProblem(
+    reply,
+    new StrataError('STRATA_ERR_INTERNAL', 'an unexpected error occurred; it has been logged'),
+    request,
+  );
 }

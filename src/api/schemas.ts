@@ -37,7 +37,9 @@ const propertyDef = {
   required: ['type'],
   additionalProperties: false,
   properties: {
-    type: { enum: ['string', 'integer', 'double', 'boolean', 'date', 'timestamp', 'enum', 'geopoint', 'json'] },
+    type: {
+      enum: ['string', 'integer', 'double', 'boolean', 'date', 'timestamp', 'enum', 'geopoint', 'json'],
+    },
     array: { type: 'boolean' },
     required: { type: 'boolean' },
     values: { type: 'array', items: { type: 'string' }, maxItems: 10_000 },
@@ -101,7 +103,12 @@ export const commandHeaders = {
   type: 'object',
   properties: {
     'if-match': { type: 'string', description: 'Expected current version, e.g. "3"; a mismatch is a 409' },
-    'idempotency-key': { type: 'string', minLength: 1, maxLength: 200, description: 'Retries with the same key never yield a second event' },
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'Retries with the same key never yield a second event',
+    },
   },
 } as const;
 

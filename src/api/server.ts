@@ -24,13 +24,27 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
     bodyLimit: strata.config.http.bodyLimit,
     // Path segments may hold any encoded ID (including %2F); keep them intact for the router.
     routerOptions: { maxParamLength: 4096 },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        allErrors: true,
+        allowUnionTypes: true,
+      },
+    },
   });
   app.decorateRequest('actor', 'anonymous');
   app.decorateRequest('role', 'reader');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new StrataError('STRATA_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), request),
+    sendProblem(
+      reply,
+      new StrataError(
+        'STRATA_ERR_ROUTE_NOT_FOUND',
+        `no route ${request.method} ${request.url.split('?')[0]}`,
+      ),
+      request,
+    ),
   );
   app.addSchema(problemSchema);
   app.addSchema(commandResultSchema);

@@ -18,14 +18,14 @@ import {
   type ObjectCommand,
   type ObjectState,
 } from '../core/object-aggregate.js';
-import { decideOntology, evolveOntology, initialOntologyState } from '../core/ontology-aggregate.js';
 import {
   type Ontology,
-  primaryKeyOf,
   type Properties,
+  primaryKeyOf,
   requireLinkType,
   requireObjectType,
 } from '../core/ontology.js';
+import { decideOntology, evolveOntology, initialOntologyState } from '../core/ontology-aggregate.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { GraphStore } from '../ports/graph-store.js';
@@ -108,13 +108,23 @@ export class CommandHandler {
     const id = primaryKeyOf(def, properties);
     if (id === undefined) {
       throw new StrataError('STRATA_ERR_VALIDATION_FAILED', `invalid ${type}`, {
-        violations: [{ path: `/properties/${def.primaryKey}`, message: 'the primary key is required (string or integer)' }],
+        violations: [
+          {
+            path: `/properties/${def.primaryKey}`,
+            message: 'the primary key is required (string or integer)',
+          },
+        ],
       });
     }
     return this.objectCommand({ type, id }, { kind: 'create', properties }, ctx);
   }
 
-  updateObject(type: string, id: string, properties: Properties, ctx: CommandContext): Promise<CommandResult> {
+  updateObject(
+    type: string,
+    id: string,
+    properties: Properties,
+    ctx: CommandContext,
+  ): Promise<CommandResult> {
     return this.objectCommand({ type, id }, { kind: 'update', properties }, ctx);
   }
 
@@ -122,19 +132,36 @@ export class CommandHandler {
     return this.objectCommand({ type, id }, { kind: 'delete' }, ctx);
   }
 
-  addLink(type: string, id: string, linkType: string, targetId: string, ctx: CommandContext): Promise<CommandResult> {
+  addLink(
+    type: string,
+    id: string,
+    linkType: string,
+    targetId: string,
+    ctx: CommandContext,
+  ): Promise<CommandResult> {
     return this.objectCommand({ type, id }, { kind: 'addLink', linkType, targetId }, ctx);
   }
 
-  removeLink(type: string, id: string, linkType: string, targetId: string, ctx: CommandContext): Promise<CommandResult> {
+  removeLink(
+    type: string,
+    id: string,
+    linkType: string,
+    targetId: string,
+    ctx: CommandContext,
+  ): Promise<CommandResult> {
     return this.objectCommand({ type, id }, { kind: 'removeLink', linkType, targetId }, ctx);
   }
 
-  private async objectCommand(ref: AggregateRef, command: ObjectCommand, ctx: CommandContext): Promise<CommandResult> {
+  private async objectCommand(
+    ref: AggregateRef,
+    command: ObjectCommand,
+    ctx: CommandContext,
+  ): Promise<CommandResult> {
     assertValidId(ref.id);
     const { ontology } = await this.deps.ontology.withType(ref.type);
     requireObjectType(ontology, ref.type);
-    if (command.kind === 'addLink' || command.kind === 'removeLink') assertValidId(command.targetId, 'link target ID');
+    if (command.kind === 'addLink' || command.kind === 'removeLink')
+      assertValidId(command.targetId, 'link target ID');
     return this.execute(ref, ctx, async (events) => {
       const state = events.reduce(evolveObject, initialObjectState(ref.type, ref.id));
       const decision = decideObject(state, command, ontology);
@@ -188,7 +215,9 @@ export class CommandHandler {
       } catch (e) {
         if (!(e instanceof ConcurrencyConflict)) throw e;
         if (ctx.expectedVersion !== undefined || attempt >= CONFLICT_RETRIES) {
-          const winner = ctx.commandId ? (await this.load(ref)).find((x) => x.command_id === ctx.commandId) : undefined;
+          const winner = ctx.commandId
+            ? (await this.load(ref)).find((x) => x.command_id === ctx.commandId)
+            : undefined;
           if (winner) return result(winner, true);
           throw e;
         }
@@ -252,9 +281,14 @@ export class CommandHandler {
         // A retried PUT may find our own object: then we did commit.
         const there = await store.readVersion(ref, event.version).catch(() => undefined);
         if (there?.event_id !== event.event_id) {
-          await outbox.removeIntent(event.event_id).catch((err) => log?.('could not remove a lost intent', err));
+          await outbox
+            .removeIntent(event.event_id)
+            .catch((err) => log?.('could not remove a lost intent', err));
           if (there?.event_type === 'VersionVoided') {
-            throw new EngineUnavailable('event store', 'the commit took too long and was fenced by the relay; retry');
+            throw new EngineUnavailable(
+              'event store',
+              'the commit took too long and was fenced by the relay; retry',
+            );
           }
           throw e;
         }

@@ -1,7 +1,7 @@
 /** The current ontology, folded from the `ontology/default` stream and cached for a short while. */
 import { ONTOLOGY_AGGREGATE } from '../core/event.js';
-import { evolveOntology, initialOntologyState, type OntologyState } from '../core/ontology-aggregate.js';
 import { findObjectType } from '../core/ontology.js';
+import { evolveOntology, initialOntologyState, type OntologyState } from '../core/ontology-aggregate.js';
 import type { EventStore } from '../ports/event-store.js';
 
 export class OntologyCache {

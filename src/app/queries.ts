@@ -10,7 +10,13 @@ import { evolveObject, initialObjectState, type ObjectState } from '../core/obje
 import { findLinkType, type Ontology, requireObjectType } from '../core/ontology.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Direction, GraphStore, TraverseResult } from '../ports/graph-store.js';
-import type { FieldRef, SearchFilter, SearchIndex, SearchQuery, SearchResult } from '../ports/search-index.js';
+import type {
+  FieldRef,
+  SearchFilter,
+  SearchIndex,
+  SearchQuery,
+  SearchResult,
+} from '../ports/search-index.js';
 import type { OntologyCache } from './ontology-cache.js';
 
 export interface ObjectView {
@@ -57,7 +63,8 @@ export const MAX_PAGE = 1000;
 function parseAsOf(asOf: string | undefined): number | undefined {
   if (asOf === undefined) return undefined;
   const t = Date.parse(asOf);
-  if (Number.isNaN(t)) throw new StrataError('STRATA_ERR_REQUEST_INVALID', `asOf '${asOf}' is not an ISO-8601 timestamp`);
+  if (Number.isNaN(t))
+    throw new StrataError('STRATA_ERR_REQUEST_INVALID', `asOf '${asOf}' is not an ISO-8601 timestamp`);
   return t;
 }
 
@@ -75,7 +82,12 @@ function viewOf(state: ObjectState): ObjectView {
 
 export class Queries {
   constructor(
-    private readonly deps: { store: EventStore; graph: GraphStore; search: SearchIndex; ontology: OntologyCache },
+    private readonly deps: {
+      store: EventStore;
+      graph: GraphStore;
+      search: SearchIndex;
+      ontology: OntologyCache;
+    },
   ) {}
 
   /** The object folded from its events, optionally as of a past instant. */
@@ -96,7 +108,11 @@ export class Queries {
   }
 
   /** The audit trail of one object: every event, oldest first, paged by version. */
-  async history(type: string, id: string, opts: { fromVersion?: number; limit?: number } = {}): Promise<EventEnvelope[]> {
+  async history(
+    type: string,
+    id: string,
+    opts: { fromVersion?: number; limit?: number } = {},
+  ): Promise<EventEnvelope[]> {
     assertValidId(id);
     requireObjectType((await this.deps.ontology.withType(type)).ontology, type);
     const limit = Math.min(opts.limit ?? 100, MAX_PAGE);
@@ -117,7 +133,8 @@ export class Queries {
     const { ontology } = await this.deps.ontology.withType(p.type);
     requireObjectType(ontology, p.type);
     for (const l of p.linkTypes ?? []) {
-      if (!findLinkType(ontology, l)) throw new StrataError('STRATA_ERR_TYPE_UNKNOWN', `link type '${l}' is not in the ontology`);
+      if (!findLinkType(ontology, l))
+        throw new StrataError('STRATA_ERR_TYPE_UNKNOWN', `link type '${l}' is not in the ontology`);
     }
     const depth = p.depth ?? 1;
     if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
@@ -155,7 +172,10 @@ export class Queries {
     const f = parseAsOf(from);
     const t = /^\d{4}-\d{2}-\d{2}$/.test(to) ? (parseAsOf(to) ?? 0) + 86_399_999 : parseAsOf(to);
     if (f === undefined || t === undefined) {
-      throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'from and to are required ISO-8601 timestamps or dates');
+      throw new StrataError(
+        'STRATA_ERR_REQUEST_INVALID',
+        'from and to are required ISO-8601 timestamps or dates',
+      );
     }
     if (t < f) throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'to is before from');
     return this.deps.store.readByDate(new Date(f), new Date(t));
@@ -169,7 +189,10 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
   const resolve = (field: string, path: string): FieldRef | undefined => {
     if (field === 'title' || field === 'id') return { field, valueType: 'string' };
     if (!type) {
-      violations.push({ path, message: `'${field}' needs a type to resolve against (only title and id work without)` });
+      violations.push({
+        path,
+        message: `'${field}' needs a type to resolve against (only title and id work without)`,
+      });
       return undefined;
     }
     if (field.startsWith('links.')) {
@@ -198,7 +221,11 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       : f.valueType === 'boolean'
         ? typeof v === 'boolean'
         : typeof v === 'string';
-    if (!ok) violations.push({ path, message: `must be a ${numeric ? 'number' : f.valueType === 'boolean' ? 'boolean' : 'string'}` });
+    if (!ok)
+      violations.push({
+        path,
+        message: `must be a ${numeric ? 'number' : f.valueType === 'boolean' ? 'boolean' : 'string'}`,
+      });
   };
 
   const filters: SearchFilter[] = [];
@@ -207,7 +234,9 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
     const ref = resolve(f.field, `${path}/field`);
     if (!ref) return;
     const ops = ['eq', 'in', 'exists', 'range'].filter((op) =>
-      op === 'range' ? [f.gte, f.gt, f.lte, f.lt].some((x) => x !== undefined) : f[op as 'eq' | 'in' | 'exists'] !== undefined,
+      op === 'range'
+        ? [f.gte, f.gt, f.lte, f.lt].some((x) => x !== undefined)
+        : f[op as 'eq' | 'in' | 'exists'] !== undefined,
     );
     if (ops.length !== 1) {
       violations.push({ path, message: 'give exactly one of eq, in, exists, or a range (gte/gt/lte/lt)' });
@@ -217,22 +246,25 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       checkValue(ref, f.eq, `${path}/eq`);
       filters.push({ ...ref, op: 'eq', value: f.eq });
     } else if (f.in !== undefined) {
-      f.in.forEach((v, j) => checkValue(ref, v, `${path}/in/${j}`));
+      for (const [j, v] of f.in.entries()) checkValue(ref, v, `${path}/in/${j}`);
       filters.push({ ...ref, op: 'in', values: f.in });
     } else if (f.exists !== undefined) {
-      if (f.exists !== true) violations.push({ path: `${path}/exists`, message: 'only exists: true is supported' });
+      if (f.exists !== true)
+        violations.push({ path: `${path}/exists`, message: 'only exists: true is supported' });
       filters.push({ ...ref, op: 'exists' });
     } else {
       if (ref.valueType === 'boolean' || ref.valueType === 'link') {
         violations.push({ path, message: `a range does not apply to ${ref.valueType} fields` });
       }
-      for (const k of ['gte', 'gt', 'lte', 'lt'] as const) if (f[k] !== undefined) checkValue(ref, f[k], `${path}/${k}`);
+      for (const k of ['gte', 'gt', 'lte', 'lt'] as const)
+        if (f[k] !== undefined) checkValue(ref, f[k], `${path}/${k}`);
       filters.push({ ...ref, op: 'range', gte: f.gte, gt: f.gt, lte: f.lte, lt: f.lt });
     }
   });
   const sort = (r.sort ?? []).flatMap((s, i) => {
     const ref = resolve(s.field, `/sort/${i}/field`);
-    if (ref?.valueType === 'link') violations.push({ path: `/sort/${i}/field`, message: 'cannot sort by links' });
+    if (ref?.valueType === 'link')
+      violations.push({ path: `/sort/${i}/field`, message: 'cannot sort by links' });
     return ref ? [{ ...ref, order: s.order ?? ('asc' as const) }] : [];
   });
   const aggregations = (r.aggregations ?? []).flatMap((a, i) => {
@@ -240,9 +272,13 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
     return ref ? [{ ...ref, name: a.name ?? a.terms, size: Math.min(a.size ?? 10, MAX_PAGE) }] : [];
   });
   if (violations.length) {
-    throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'the search request names fields the ontology does not have', {
-      violations,
-    });
+    throw new StrataError(
+      'STRATA_ERR_REQUEST_INVALID',
+      'the search request names fields the ontology does not have',
+      {
+        violations,
+      },
+    );
   }
   return {
     type: type?.apiName,

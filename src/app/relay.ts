@@ -151,7 +151,11 @@ export class Relay {
       if (problem || !event) {
         blocked.add(key);
         failed++;
-        const outcome = await this.deps.outbox.recordFailure(row.id, problem ?? 'unknown', this.opts.maxAttempts);
+        const outcome = await this.deps.outbox.recordFailure(
+          row.id,
+          problem ?? 'unknown',
+          this.opts.maxAttempts,
+        );
         if (outcome === 'dead-lettered') this.counters.deadLettered++;
         this.opts.log?.(`relay: ${problem} (${outcome})`);
         continue;

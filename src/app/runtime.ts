@@ -4,16 +4,16 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openFsEventStore } from '../adapters/event-store/fs.js';
-import { openS3EventStore } from '../adapters/event-store/s3.js';
 import { EmbeddedBus } from '../adapters/bus/embedded.js';
 import { openKafkaBus } from '../adapters/bus/kafka.js';
+import { openFsEventStore } from '../adapters/event-store/fs.js';
+import { openS3EventStore } from '../adapters/event-store/s3.js';
 import { PostgresGraphStore } from '../adapters/graph/postgres.js';
 import { PostgresOutbox } from '../adapters/outbox/postgres.js';
 import { createOpenSearchIndex } from '../adapters/search/opensearch.js';
 import { PostgresSearchIndex } from '../adapters/search/postgres.js';
-import { openPglite } from '../adapters/sql/pglite.js';
 import { openPostgres } from '../adapters/sql/pg.js';
+import { openPglite } from '../adapters/sql/pglite.js';
 import type { StrataConfig } from '../config.js';
 import { EngineUnavailable, StrataError } from '../core/errors.js';
 import type { Bus } from '../ports/bus.js';
@@ -128,7 +128,8 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
   const log = options.log ?? (() => undefined);
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? ulidIds();
-  const unlock = config.database.kind === 'pglite' ? await lockDataDir(config.dataDir) : async () => undefined;
+  const unlock =
+    config.database.kind === 'pglite' ? await lockDataDir(config.dataDir) : async () => undefined;
   const opened: { close(): Promise<void> }[] = [];
   try {
     const sql = await openSql(config);
@@ -148,7 +149,16 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
     const ontology = new OntologyCache(store);
     await search.configure((await ontology.reload()).ontology);
 
-    const commands = new CommandHandler({ store, outbox, graph, ontology, clock, ids, fault: faultHook(config.fault), log });
+    const commands = new CommandHandler({
+      store,
+      outbox,
+      graph,
+      ontology,
+      clock,
+      ids,
+      fault: faultHook(config.fault),
+      log,
+    });
     const queries = new Queries({ store, graph, search, ontology });
     const graphProjector = new GraphProjector({ graph, store, ontology });
     const searchProjector = new SearchProjector({ search, store, ontology });

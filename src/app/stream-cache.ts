@@ -11,7 +11,7 @@ export class StreamCache {
   private readonly entries = new Map<string, EventEnvelope[]>();
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: Pick<EventStore, 'readStream'>,
     private readonly capacity = 2000,
   ) {}
 
@@ -20,7 +20,8 @@ export class StreamCache {
     const key = aggregateKey(ref);
     const cached = this.entries.get(key) ?? [];
     const tail: EventEnvelope[] = [];
-    for await (const e of this.store.readStream(ref, { fromVersion: (cached.at(-1)?.version ?? 0) + 1 })) tail.push(e);
+    for await (const e of this.store.readStream(ref, { fromVersion: (cached.at(-1)?.version ?? 0) + 1 }))
+      tail.push(e);
     const events = tail.length ? [...cached, ...tail] : cached;
     // Least recently used goes first: re-insert on every use.
     this.entries.delete(key);

@@ -2,7 +2,7 @@
  * Verify: compare every projection with the event store (the truth) and report drift, naming
  * each aggregate and what differs. Streams the store; holds one batch at a time.
  */
-import { aggregateKey, type AggregateRef } from '../core/keys.js';
+import { type AggregateRef, aggregateKey } from '../core/keys.js';
 import { foldObject, type ObjectState } from '../core/object-aggregate.js';
 import { findLinkType, type Ontology } from '../core/ontology.js';
 import type { EventStore } from '../ports/event-store.js';
@@ -35,11 +35,17 @@ function sortedLinks(links: Record<string, string[]>): string {
   return canonical(Object.fromEntries(Object.entries(links).map(([k, v]) => [k, [...v].sort()])));
 }
 
-function graphProblems(expected: ObjectState, actual: GraphNodeState | undefined, ontology: Ontology): string[] {
+function graphProblems(
+  expected: ObjectState,
+  actual: GraphNodeState | undefined,
+  ontology: Ontology,
+): string[] {
   if (!actual) return expected.version > 0 ? ['missing from the graph'] : [];
   const problems: string[] = [];
-  if (actual.version !== expected.version) problems.push(`version ${actual.version}, store has ${expected.version}`);
-  if (actual.exists !== expected.exists) problems.push(`exists=${actual.exists}, store says ${expected.exists}`);
+  if (actual.version !== expected.version)
+    problems.push(`version ${actual.version}, store has ${expected.version}`);
+  if (actual.exists !== expected.exists)
+    problems.push(`exists=${actual.exists}, store says ${expected.exists}`);
   const want = Object.entries(expected.links)
     .flatMap(([lt, ids]) => ids.map((id) => `${lt}->${findLinkType(ontology, lt)?.to ?? '?'}/${id}`))
     .sort();
@@ -51,7 +57,11 @@ function graphProblems(expected: ObjectState, actual: GraphNodeState | undefined
   return problems;
 }
 
-function searchProblems(expected: ObjectState, actual: SearchDocument | undefined, ontology: Ontology): string[] {
+function searchProblems(
+  expected: ObjectState,
+  actual: SearchDocument | undefined,
+  ontology: Ontology,
+): string[] {
   const shouldExist = expected.exists || expected.deleted;
   if (!actual) return shouldExist ? ['missing from the search index'] : [];
   if (!shouldExist) return ['has a document for an object that never existed'];
@@ -60,8 +70,10 @@ function searchProblems(expected: ObjectState, actual: SearchDocument | undefine
   if (actual.version !== want.version) problems.push(`version ${actual.version}, store has ${want.version}`);
   if (actual.deleted !== want.deleted) problems.push(`deleted=${actual.deleted}, store says ${want.deleted}`);
   if (actual.title !== want.title) problems.push(`title '${actual.title}', store has '${want.title}'`);
-  if (canonical(actual.properties) !== canonical(want.properties)) problems.push('properties differ from the store');
-  if (sortedLinks(actual.links) !== sortedLinks(want.links)) problems.push('link summaries differ from the store');
+  if (canonical(actual.properties) !== canonical(want.properties))
+    problems.push('properties differ from the store');
+  if (sortedLinks(actual.links) !== sortedLinks(want.links))
+    problems.push('link summaries differ from the store');
   return problems;
 }
 

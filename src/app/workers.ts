@@ -18,7 +18,14 @@ export interface WorkerStats {
 }
 
 export class ProjectionWorker {
-  readonly stats: WorkerStats = { batches: 0, applied: 0, duplicates: 0, resets: 0, errors: 0, lastError: null };
+  readonly stats: WorkerStats = {
+    batches: 0,
+    applied: 0,
+    duplicates: 0,
+    resets: 0,
+    errors: 0,
+    lastError: null,
+  };
   private subscription: Subscription | undefined;
 
   constructor(

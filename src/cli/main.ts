@@ -12,9 +12,9 @@ import { StrataClient } from '../client/index.js';
 import { ConfigError, type ConfigOverrides, loadConfig, type StrataConfig } from '../config.js';
 import { isStrataError } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
-import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
 import { importDataSet } from '../demo/importer.js';
 import { runDemo } from '../demo/run-demo.js';
+import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
 import { progressBar } from './progress.js';
 
 // The locked AWS SDK supports Node 20; its notice concerns releases after January 2027 (see README).
@@ -36,7 +36,9 @@ function config(flags: CommonFlags): StrataConfig {
 }
 
 async function withStrata<T>(flags: CommonFlags, fn: (s: Strata) => Promise<T>): Promise<T> {
-  const strata = await openStrata(config(flags), { log: (m, e) => err(`${m}${e ? `: ${(e as Error).message}` : ''}`) });
+  const strata = await openStrata(config(flags), {
+    log: (m, e) => err(`${m}${e ? `: ${(e as Error).message}` : ''}`),
+  });
   try {
     return await fn(strata);
   } finally {
@@ -47,17 +49,24 @@ async function withStrata<T>(flags: CommonFlags, fn: (s: Strata) => Promise<T>):
 const dataOption = new Option('--data <dir>', 'embedded data folder (STRATA_DATA_DIR)');
 
 const program = new Command('strata')
-  .description('Strata: an event-sourced ontology; every change is an immutable event in S3-compatible storage')
+  .description(
+    'Strata: an event-sourced ontology; every change is an immutable event in S3-compatible storage',
+  )
   .showHelpAfterError();
 
 program
   .command('serve')
-  .description('run Strata: the HTTP API, the relay and the projection workers (or one role, to scale them apart)')
+  .description(
+    'run Strata: the HTTP API, the relay and the projection workers (or one role, to scale them apart)',
+  )
   .addOption(dataOption)
   .option('--port <port>', 'HTTP port (STRATA_PORT, default 4100)')
   .option('--host <host>', 'HTTP host (STRATA_HOST, default 127.0.0.1)')
   .addOption(
-    new Option('--role <role>', 'all: everything in one process; api: HTTP only; relay: outbox → bus; workers: bus → projections')
+    new Option(
+      '--role <role>',
+      'all: everything in one process; api: HTTP only; relay: outbox → bus; workers: bus → projections',
+    )
       .choices(['all', 'api', 'relay', 'workers'])
       .default('all'),
   )
@@ -71,14 +80,18 @@ program
         logger: { level: process.env.STRATA_LOG_LEVEL ?? 'info' },
         background: flags.role === 'all',
       });
-      out(`Strata ${flags.role === 'all' ? '' : 'API '}listening on ${running.url} (OpenAPI at ${running.url}/docs)`);
+      out(
+        `Strata ${flags.role === 'all' ? '' : 'API '}listening on ${running.url} (OpenAPI at ${running.url}/docs)`,
+      );
       await stop;
       await running.stop();
       return;
     }
     await withStrata(flags, async (s) => {
       await s.startBackground({ relay: flags.role === 'relay', workers: flags.role === 'workers' });
-      out(`Strata ${flags.role} running (${flags.role === 'relay' ? s.relay.owner : s.workers.map((w) => w.group).join(', ')})`);
+      out(
+        `Strata ${flags.role} running (${flags.role === 'relay' ? s.relay.owner : s.workers.map((w) => w.group).join(', ')})`,
+      );
       await stop;
     });
   });
@@ -89,9 +102,18 @@ program
   .option('--once', 'exit after the answers instead of serving')
   .option('--port <port>', 'HTTP port', '4100')
   .option('--data <dir>', 'embedded data folder (wiped first)', '.strata-demo')
-  .addOption(new Option('--engines <where>', 'embedded (one process) or local (real engines from scripts/engines)').choices(['embedded', 'local']).default('embedded'))
+  .addOption(
+    new Option('--engines <where>', 'embedded (one process) or local (real engines from scripts/engines)')
+      .choices(['embedded', 'local'])
+      .default('embedded'),
+  )
   .action(async (flags: { once?: boolean; port: string; data: string; engines: 'embedded' | 'local' }) => {
-    process.exitCode = await runDemo({ once: Boolean(flags.once), port: Number(flags.port), dataDir: flags.data, engines: flags.engines });
+    process.exitCode = await runDemo({
+      once: Boolean(flags.once),
+      port: Number(flags.port),
+      dataDir: flags.data,
+      engines: flags.engines,
+    });
   });
 
 program
@@ -112,9 +134,17 @@ program
     const ontology = await client.getOntology();
     const pks = Object.fromEntries(ontology.objectTypes.map((t) => [t.apiName, t.primaryKey]));
     const bar = progressBar('import', data.objects.length + data.links.length);
-    const summary = await importDataSet(client, data, pks, (d, t) => bar.tick(d, t), Number(flags.concurrency));
+    const summary = await importDataSet(
+      client,
+      data,
+      pks,
+      (d, t) => bar.tick(d, t),
+      Number(flags.concurrency),
+    );
     bar.stop();
-    out(`imported ${summary.objects} objects and ${summary.links} links in ${summary.ms} ms (${summary.deduplicated} already there)`);
+    out(
+      `imported ${summary.objects} objects and ${summary.links} links in ${summary.ms} ms (${summary.deduplicated} already there)`,
+    );
   });
 
 program
@@ -159,10 +189,15 @@ program
   .addOption(dataOption)
   .option('--url <url>', 'ask a running server instead of opening the data folder')
   .action(async (what: string, flags: CommonFlags & { url?: string }) => {
-    if (!['search', 'graph', 'all'].includes(what)) throw new ConfigError('rebuild', `'${what}' must be search, graph or all`);
+    if (!['search', 'graph', 'all'].includes(what))
+      throw new ConfigError('rebuild', `'${what}' must be search, graph or all`);
     const targets: ProjectionName[] = what === 'all' ? ['graph', 'search'] : [what as ProjectionName];
     if (flags.url) {
-      const r = await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin('POST', 'rebuild', { targets });
+      const r = await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin(
+        'POST',
+        'rebuild',
+        { targets },
+      );
       out(JSON.stringify(r));
       return;
     }
@@ -170,7 +205,9 @@ program
       const bar = progressBar(`rebuild ${targets.join('+')}`);
       const summary = await rebuild(s, targets, bar);
       bar.stop();
-      out(`rebuilt ${targets.join(' and ')} from ${summary.aggregates} aggregates (${summary.events} events) in ${summary.ms} ms`);
+      out(
+        `rebuilt ${targets.join(' and ')} from ${summary.aggregates} aggregates (${summary.events} events) in ${summary.ms} ms`,
+      );
     });
   });
 
@@ -181,7 +218,9 @@ program
   .option('--url <url>', 'ask a running server instead of opening the data folder')
   .action(async (flags: CommonFlags & { url?: string }) => {
     const report = flags.url
-      ? await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin<Awaited<ReturnType<typeof verify>>>('POST', 'verify')
+      ? await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin<
+          Awaited<ReturnType<typeof verify>>
+        >('POST', 'verify')
       : await withStrata(flags, async (s) => {
           const bar = progressBar('verify');
           const r = await verify(s, bar);
@@ -189,7 +228,9 @@ program
           return r;
         });
     for (const d of report.drift) out(`DRIFT ${d.projection} ${d.type}/${d.id}: ${d.problem}`);
-    out(`verified ${report.aggregates} aggregates: ${report.drift.length === 0 ? 'no drift' : `${report.drift.length} drift`}`);
+    out(
+      `verified ${report.aggregates} aggregates: ${report.drift.length === 0 ? 'no drift' : `${report.drift.length} drift`}`,
+    );
     if (report.drift.length) process.exitCode = 1;
   });
 
@@ -204,7 +245,9 @@ program
       out(`pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}`);
       if (stats.oldestReadyAgeMs !== null) out(`oldest ready row: ${stats.oldestReadyAgeMs} ms`);
       for (const d of await s.outbox.deadLetters(50)) {
-        out(`dead letter #${d.id} ${d.aggregateType}/${d.aggregateId} v${d.version} after ${d.attempts} attempts: ${d.lastError}`);
+        out(
+          `dead letter #${d.id} ${d.aggregateType}/${d.aggregateId} v${d.version} after ${d.attempts} attempts: ${d.lastError}`,
+        );
       }
       for (const g of s.workers) {
         const lag = (await s.bus.lag(g.group)).reduce((n, l) => n + l.lag, 0);
@@ -220,7 +263,8 @@ program
   .action(async (flags: CommonFlags) => {
     await withStrata(flags, async (s) => {
       const engines = await s.engines();
-      for (const e of engines) out(`${e.ok ? 'ok  ' : 'DOWN'} ${e.role.padEnd(12)} ${e.engine}${e.ok ? '' : ` — ${e.detail}`}`);
+      for (const e of engines)
+        out(`${e.ok ? 'ok  ' : 'DOWN'} ${e.role.padEnd(12)} ${e.engine}${e.ok ? '' : ` — ${e.detail}`}`);
       if (engines.some((e) => !e.ok)) process.exitCode = 1;
     });
   });

@@ -5,7 +5,11 @@ import type { Progress } from '../app/progress.js';
 export function progressBar(label: string, total?: number): Progress & { stop(): void } {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} {duration_formatted}`, stream: process.stderr, hideCursor: true },
+      {
+        format: `${label} [{bar}] {value}/{total} {duration_formatted}`,
+        stream: process.stderr,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -28,7 +32,7 @@ export function progressBar(label: string, total?: number): Progress & { stop():
       lastDone = done;
       if (Date.now() - last > 2000) {
         last = Date.now();
-        process.stderr.write(`${label}: ${done}${t ?? total ? `/${t ?? total}` : ''}\n`);
+        process.stderr.write(`${label}: ${done}${(t ?? total) ? `/${t ?? total}` : ''}\n`);
       }
     },
     stop: () => process.stderr.write(`${label}: ${lastDone} done\n`),

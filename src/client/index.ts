@@ -9,7 +9,15 @@ import type { Ontology } from '../core/ontology.js';
 import type { Direction, TraverseResult } from '../ports/graph-store.js';
 import type { SearchResult } from '../ports/search-index.js';
 
-export type { CommandResult, EventEnvelope, ObjectView, Ontology, SearchRequest, SearchResult, TraverseResult };
+export type {
+  CommandResult,
+  EventEnvelope,
+  ObjectView,
+  Ontology,
+  SearchRequest,
+  SearchResult,
+  TraverseResult,
+};
 
 export interface Problem {
   type: string;
@@ -91,7 +99,11 @@ export class StrataClient {
     return this.request('PUT', '/v1/ontology', ontology, write);
   }
 
-  createObject(type: string, properties: Record<string, unknown>, write?: WriteOptions): Promise<CommandResult> {
+  createObject(
+    type: string,
+    properties: Record<string, unknown>,
+    write?: WriteOptions,
+  ): Promise<CommandResult> {
     return this.request('POST', `/v1/objects/${seg(type)}`, { properties }, write);
   }
 
@@ -100,7 +112,12 @@ export class StrataClient {
     return this.request('GET', `/v1/objects/${seg(type)}/${seg(id)}${q}`);
   }
 
-  updateObject(type: string, id: string, properties: Record<string, unknown>, write?: WriteOptions): Promise<CommandResult> {
+  updateObject(
+    type: string,
+    id: string,
+    properties: Record<string, unknown>,
+    write?: WriteOptions,
+  ): Promise<CommandResult> {
     return this.request('PATCH', `/v1/objects/${seg(type)}/${seg(id)}`, { properties }, write);
   }
 
@@ -108,7 +125,11 @@ export class StrataClient {
     return this.request('DELETE', `/v1/objects/${seg(type)}/${seg(id)}`, undefined, write);
   }
 
-  history(type: string, id: string, opts: { fromVersion?: number; limit?: number } = {}): Promise<{ events: EventEnvelope[] }> {
+  history(
+    type: string,
+    id: string,
+    opts: { fromVersion?: number; limit?: number } = {},
+  ): Promise<{ events: EventEnvelope[] }> {
     const q = new URLSearchParams();
     if (opts.fromVersion) q.set('fromVersion', String(opts.fromVersion));
     if (opts.limit) q.set('limit', String(opts.limit));
@@ -116,11 +137,28 @@ export class StrataClient {
     return this.request('GET', `/v1/objects/${seg(type)}/${seg(id)}/history${qs}`);
   }
 
-  addLink(type: string, id: string, linkType: string, targetId: string, write?: WriteOptions): Promise<CommandResult> {
-    return this.request('POST', `/v1/objects/${seg(type)}/${seg(id)}/links/${seg(linkType)}`, { targetId }, write);
+  addLink(
+    type: string,
+    id: string,
+    linkType: string,
+    targetId: string,
+    write?: WriteOptions,
+  ): Promise<CommandResult> {
+    return this.request(
+      'POST',
+      `/v1/objects/${seg(type)}/${seg(id)}/links/${seg(linkType)}`,
+      { targetId },
+      write,
+    );
   }
 
-  removeLink(type: string, id: string, linkType: string, targetId: string, write?: WriteOptions): Promise<CommandResult> {
+  removeLink(
+    type: string,
+    id: string,
+    linkType: string,
+    targetId: string,
+    write?: WriteOptions,
+  ): Promise<CommandResult> {
     return this.request(
       'DELETE',
       `/v1/objects/${seg(type)}/${seg(id)}/links/${seg(linkType)}/${seg(targetId)}`,
@@ -155,7 +193,9 @@ export class StrataClient {
   async *events(from: string, to?: string): AsyncGenerator<EventEnvelope> {
     const p = new URLSearchParams({ from });
     if (to) p.set('to', to);
-    const headers: Record<string, string> = this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
+    const headers: Record<string, string> = this.options.token
+      ? { authorization: `Bearer ${this.options.token}` }
+      : {};
     const res = await this.fetch(`${this.base}/v1/events?${p}`, { headers });
     if (!res.ok || !res.body) throw new StrataApiError(res.status, JSON.parse(await res.text()) as Problem);
     const decoder = new TextDecoder();

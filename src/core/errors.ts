@@ -19,7 +19,10 @@ export const ERRORS = {
   STRATA_ERR_LINK_TARGET_MISSING: { status: 422, title: 'The link target does not exist' },
   STRATA_ERR_LINK_CARDINALITY: { status: 422, title: 'The link type does not allow another link' },
   STRATA_ERR_ONTOLOGY_INVALID: { status: 422, title: 'The ontology definition is invalid' },
-  STRATA_ERR_ONTOLOGY_BREAKING_CHANGE: { status: 422, title: 'The ontology change would break existing data' },
+  STRATA_ERR_ONTOLOGY_BREAKING_CHANGE: {
+    status: 422,
+    title: 'The ontology change would break existing data',
+  },
   STRATA_ERR_ENGINE_UNAVAILABLE: { status: 503, title: 'A storage engine is unavailable' },
   STRATA_ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -34,7 +37,10 @@ export interface Violation {
 
 /** Problem `type` URI of a code, stable and documented in the README. */
 export function problemType(code: ErrorCode): string {
-  return `https://strata.dev/problems/${code.replace(/^STRATA_ERR_/, '').toLowerCase().replaceAll('_', '-')}`;
+  return `https://strata.dev/problems/${code
+    .replace(/^STRATA_ERR_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')}`;
 }
 
 export class StrataError extends Error {
@@ -47,7 +53,12 @@ export class StrataError extends Error {
   constructor(
     code: ErrorCode,
     detail: string,
-    opts: { violations?: Violation[]; retryable?: boolean; extra?: Record<string, unknown>; cause?: unknown } = {},
+    opts: {
+      violations?: Violation[];
+      retryable?: boolean;
+      extra?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'StrataError';
@@ -77,7 +88,9 @@ export class ConcurrencyConflict extends StrataError {
       actualVersion === undefined
         ? `${aggregate}: version ${expectedVersion + 1} was committed by another writer`
         : `${aggregate}: expected version ${expectedVersion}, current version is ${actualVersion}`,
-      { extra: { expectedVersion, ...(actualVersion === undefined ? {} : { currentVersion: actualVersion }) } },
+      {
+        extra: { expectedVersion, ...(actualVersion === undefined ? {} : { currentVersion: actualVersion }) },
+      },
     );
   }
 }

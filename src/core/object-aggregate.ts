@@ -100,7 +100,10 @@ export function decideObject(state: ObjectState, command: ObjectCommand, ontolog
           `${link.apiName} allows one target and ${state.type} '${state.id}' already links to '${current[0]}'`,
         );
       }
-      return { event_type: 'LinkAdded', data: { linkType: link.apiName, to: { type: link.to, id: command.targetId } } };
+      return {
+        event_type: 'LinkAdded',
+        data: { linkType: link.apiName, to: { type: link.to, id: command.targetId } },
+      };
     }
     case 'removeLink': {
       assertExists(state);
@@ -178,7 +181,10 @@ export function foldObject(type: string, id: string, events: Iterable<EventEnvel
 }
 
 /** The title shown for an object: its title property, else its ID. */
-export function titleOf(type: ObjectTypeDef | undefined, state: Pick<ObjectState, 'id' | 'properties'>): string {
+export function titleOf(
+  type: ObjectTypeDef | undefined,
+  state: Pick<ObjectState, 'id' | 'properties'>,
+): string {
   const t = type ? state.properties[type.titleProperty] : undefined;
   return typeof t === 'string' || typeof t === 'number' ? String(t) : state.id;
 }

@@ -77,7 +77,10 @@ export function requireObjectType(ontology: Ontology, apiName: string): ObjectTy
 export function requireLinkType(ontology: Ontology, fromType: string, apiName: string): LinkTypeDef {
   const l = findLinkType(ontology, apiName);
   if (!l || l.from !== fromType) {
-    throw new StrataError('STRATA_ERR_TYPE_UNKNOWN', `link type '${apiName}' from '${fromType}' is not in the ontology`);
+    throw new StrataError(
+      'STRATA_ERR_TYPE_UNKNOWN',
+      `link type '${apiName}' from '${fromType}' is not in the ontology`,
+    );
   }
   return l;
 }
@@ -91,12 +94,15 @@ export function validateOntology(o: Ontology): Violation[] {
     if (!TYPE_NAME.test(t.apiName)) {
       v.push({ path: `${at}/apiName`, message: `'${t.apiName}' must match ${TYPE_NAME.source}` });
     }
-    if (seen.has(t.apiName)) v.push({ path: `${at}/apiName`, message: `duplicate object type '${t.apiName}'` });
+    if (seen.has(t.apiName))
+      v.push({ path: `${at}/apiName`, message: `duplicate object type '${t.apiName}'` });
     seen.add(t.apiName);
     for (const [name, p] of Object.entries(t.properties)) {
       const pat = `${at}/properties/${name}`;
-      if (!MEMBER_NAME.test(name)) v.push({ path: pat, message: `property name must match ${MEMBER_NAME.source}` });
-      if (!SCALAR_TYPES.includes(p.type)) v.push({ path: `${pat}/type`, message: `unknown property type '${p.type}'` });
+      if (!MEMBER_NAME.test(name))
+        v.push({ path: pat, message: `property name must match ${MEMBER_NAME.source}` });
+      if (!SCALAR_TYPES.includes(p.type))
+        v.push({ path: `${pat}/type`, message: `unknown property type '${p.type}'` });
       if (p.type === 'enum' && (!p.values || p.values.length === 0)) {
         v.push({ path: `${pat}/values`, message: 'an enum property needs a non-empty values list' });
       }
@@ -109,7 +115,10 @@ export function validateOntology(o: Ontology): Violation[] {
       v.push({ path: `${at}/primaryKey`, message: 'the primary key property must be required' });
     }
     if (!t.properties[t.titleProperty]) {
-      v.push({ path: `${at}/titleProperty`, message: `title property '${t.titleProperty}' is not a property` });
+      v.push({
+        path: `${at}/titleProperty`,
+        message: `title property '${t.titleProperty}' is not a property`,
+      });
     }
   });
   const seenLinks = new Set<string>();
@@ -118,7 +127,8 @@ export function validateOntology(o: Ontology): Violation[] {
     if (!MEMBER_NAME.test(l.apiName)) {
       v.push({ path: `${at}/apiName`, message: `'${l.apiName}' must match ${MEMBER_NAME.source}` });
     }
-    if (seenLinks.has(l.apiName)) v.push({ path: `${at}/apiName`, message: `duplicate link type '${l.apiName}'` });
+    if (seenLinks.has(l.apiName))
+      v.push({ path: `${at}/apiName`, message: `duplicate link type '${l.apiName}'` });
     seenLinks.add(l.apiName);
     if (!seen.has(l.from)) v.push({ path: `${at}/from`, message: `unknown object type '${l.from}'` });
     if (!seen.has(l.to)) v.push({ path: `${at}/to`, message: `unknown object type '${l.to}'` });
@@ -151,7 +161,8 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
       const q = now.properties[name];
       const at = `/objectTypes/${old.apiName}/properties/${name}`;
       if (!q) v.push({ path: at, message: 'property removed' });
-      else if (q.type !== p.type || Boolean(q.array) !== Boolean(p.array)) v.push({ path: at, message: 'type changed' });
+      else if (q.type !== p.type || Boolean(q.array) !== Boolean(p.array))
+        v.push({ path: at, message: 'type changed' });
       else if (q.required && !p.required) v.push({ path: at, message: 'became required' });
       else if (p.type === 'enum' && (p.values ?? []).some((x) => !(q.values ?? []).includes(x))) {
         v.push({ path: `${at}/values`, message: 'enum values removed' });
@@ -159,7 +170,10 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
     }
     for (const [name, q] of Object.entries(now.properties)) {
       if (!old.properties[name] && q.required) {
-        v.push({ path: `/objectTypes/${old.apiName}/properties/${name}`, message: 'new property is required' });
+        v.push({
+          path: `/objectTypes/${old.apiName}/properties/${name}`,
+          message: 'new property is required',
+        });
       }
     }
   }
@@ -225,7 +239,11 @@ function scalarProblem(p: PropertyDef, value: unknown): string | undefined {
  * Validates property values for a create (`mode: 'full'`) or a merge-patch (`mode: 'patch'`,
  * where null removes an optional property). Returns every violation, with JSON pointers.
  */
-export function validateProperties(type: ObjectTypeDef, props: Properties, mode: 'full' | 'patch'): Violation[] {
+export function validateProperties(
+  type: ObjectTypeDef,
+  props: Properties,
+  mode: 'full' | 'patch',
+): Violation[] {
   const v: Violation[] = [];
   for (const [name, value] of Object.entries(props)) {
     const at = `/properties/${name}`;
@@ -255,7 +273,8 @@ export function validateProperties(type: ObjectTypeDef, props: Properties, mode:
   }
   if (mode === 'full') {
     for (const [name, def] of Object.entries(type.properties)) {
-      if (def.required && props[name] === undefined && !Object.hasOwn(props, name)) v.push({ path: `/properties/${name}`, message: 'is required' });
+      if (def.required && props[name] === undefined && !Object.hasOwn(props, name))
+        v.push({ path: `/properties/${name}`, message: 'is required' });
     }
   }
   if (mode === 'patch' && Object.hasOwn(props, type.primaryKey)) {

@@ -41,7 +41,9 @@ export async function importDataSet(
   };
   await pool(data.objects, concurrency, async (o) => {
     const id = String(o.properties[primaryKeys[o.type]!]);
-    tick(await client.createObject(o.type, o.properties, { idempotencyKey: `import:${o.type}:${id}:create` }));
+    tick(
+      await client.createObject(o.type, o.properties, { idempotencyKey: `import:${o.type}:${id}:create` }),
+    );
   });
   const bySource = new Map<string, DataSet['links']>();
   for (const l of data.links) {
@@ -57,7 +59,9 @@ export async function importDataSet(
           }),
         );
       } catch (e) {
-        throw e instanceof StrataApiError ? new Error(`${l.type} ${l.id} ${l.linkType} ${l.targetId}: ${e.message}`) : e;
+        throw e instanceof StrataApiError
+          ? new Error(`${l.type} ${l.id} ${l.linkType} ${l.targetId}: ${e.message}`)
+          : e;
       }
     }
   });

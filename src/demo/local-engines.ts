@@ -23,7 +23,10 @@ export function engineEnv(): Record<string, string> {
  * The engine settings rewritten to a namespace of their own: a new PostgreSQL schema, an S3
  * prefix, a Kafka topic and an index prefix, so a Strata started on them begins empty.
  */
-export async function namespacedEngineEnv(env: Record<string, string>, ns: string): Promise<Record<string, string>> {
+export async function namespacedEngineEnv(
+  env: Record<string, string>,
+  ns: string,
+): Promise<Record<string, string>> {
   const db = new URL(env.STRATA_DATABASE_URL!);
   const admin = await openPostgres(db.toString(), { max: 1 });
   try {

@@ -5,10 +5,10 @@
  */
 import { rm } from 'node:fs/promises';
 import { startStrata } from '../api/listen.js';
-import { StrataClient } from '../client/index.js';
-import { loadConfig } from '../config.js';
 import { verify } from '../app/verify.js';
 import { progressBar } from '../cli/progress.js';
+import { StrataClient } from '../client/index.js';
+import { loadConfig } from '../config.js';
 import { importDataSet } from './importer.js';
 import { localEngines } from './local-engines.js';
 import { expectedAnswers, loadWorldCountries, worldDataSet, worldOntology } from './world-countries.js';
@@ -24,15 +24,22 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 
 function check(label: string, actual: unknown, expected: unknown): boolean {
   const ok = JSON.stringify(actual) === JSON.stringify(expected);
-  say(`   ${ok ? '✓' : '✗'} ${label}${ok ? ' (matches the source data)' : ` — expected ${JSON.stringify(expected)}`}`);
+  say(
+    `   ${ok ? '✓' : '✗'} ${label}${ok ? ' (matches the source data)' : ` — expected ${JSON.stringify(expected)}`}`,
+  );
   return ok;
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
   const env = options.engines === 'local' ? await localEngines(say) : {};
   if (options.engines === 'embedded') await rm(options.dataDir, { recursive: true, force: true });
-  const config = loadConfig({ ...process.env, ...env, STRATA_FAULT: '' }, { dataDir: options.dataDir, port: options.port });
-  const running = await startStrata(config, { log: (m, e) => process.stderr.write(`${m}${e ? `: ${(e as Error).message}` : ''}\n`) });
+  const config = loadConfig(
+    { ...process.env, ...env, STRATA_FAULT: '' },
+    { dataDir: options.dataDir, port: options.port },
+  );
+  const running = await startStrata(config, {
+    log: (m, e) => process.stderr.write(`${m}${e ? `: ${(e as Error).message}` : ''}\n`),
+  });
   const { strata, url } = running;
   const client = new StrataClient(url);
   let allOk = true;
@@ -73,7 +80,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const d2 = deu.nodes.filter((n) => n.depth === 2).map((n) => n.title);
     say(`   ${d1.length} at one border: ${d1.join(', ')}`);
     say(`   ${d2.length} at two borders: ${d2.join(', ')}`);
-    allOk = check(`${deu.nodes.length} countries`, deu.nodes.map((n) => n.title).sort(), expected.withinTwoOfGermany) && allOk;
+    allOk =
+      check(
+        `${deu.nodes.length} countries`,
+        deu.nodes.map((n) => n.title).sort(),
+        expected.withinTwoOfGermany,
+      ) && allOk;
 
     say('3. Landlocked countries of Africa (search: region = Africa, landlocked = true):');
     const landlocked = await client.search({
@@ -110,12 +122,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`   as of ${before} (version ${then.version}): ${then.properties.name}`);
     const history = await client.history('Country', 'CZE');
     say(`   history: ${history.events.map((e) => `v${e.version} ${e.event_type}`).join(', ')}`);
-    allOk = check('asOf shows the old name', [then.properties.name, now.properties.name, renamed.version], ['Czechia', 'Czech Republic', now.version]) && allOk;
+    allOk =
+      check(
+        'asOf shows the old name',
+        [then.properties.name, now.properties.name, renamed.version],
+        ['Czechia', 'Czech Republic', now.version],
+      ) && allOk;
 
     await strata.waitForIdle(60_000);
     const report = await verify(strata);
     say();
-    say(`strata verify: ${report.aggregates} aggregates, ${report.drift.length} drift between projections and the event store.`);
+    say(
+      `strata verify: ${report.aggregates} aggregates, ${report.drift.length} drift between projections and the event store.`,
+    );
     allOk = report.drift.length === 0 && allOk;
     say(allOk ? 'All answers match the source data.' : 'SOME ANSWERS DID NOT MATCH (see ✗ above).');
     say();

@@ -90,8 +90,20 @@ export const worldOntology: Ontology = {
   ],
   linkTypes: [
     { apiName: 'borders', from: 'Country', to: 'Country', cardinality: 'many', inverseName: 'borders' },
-    { apiName: 'inSubregion', from: 'Country', to: 'Subregion', cardinality: 'one', inverseName: 'countries' },
-    { apiName: 'subregionOf', from: 'Subregion', to: 'Region', cardinality: 'one', inverseName: 'subregions' },
+    {
+      apiName: 'inSubregion',
+      from: 'Country',
+      to: 'Subregion',
+      cardinality: 'one',
+      inverseName: 'countries',
+    },
+    {
+      apiName: 'subregionOf',
+      from: 'Subregion',
+      to: 'Region',
+      cardinality: 'one',
+      inverseName: 'subregions',
+    },
     { apiName: 'usesCurrency', from: 'Country', to: 'Currency', cardinality: 'many', inverseName: 'usedBy' },
     { apiName: 'speaks', from: 'Country', to: 'Language', cardinality: 'many', inverseName: 'spokenIn' },
   ],
@@ -123,8 +135,10 @@ export function worldDataSet(countries: WorldCountry[] = loadWorldCountries()): 
   for (const c of countries) {
     regions.add(c.region);
     if (c.subregion) subregions.set(c.subregion, c.region);
-    for (const [code, cur] of Object.entries(c.currencies ?? {})) if (!currencies.has(code)) currencies.set(code, cur);
-    for (const [code, name] of Object.entries(c.languages ?? {})) if (!languages.has(code)) languages.set(code, name);
+    for (const [code, cur] of Object.entries(c.currencies ?? {}))
+      if (!currencies.has(code)) currencies.set(code, cur);
+    for (const [code, name] of Object.entries(c.languages ?? {}))
+      if (!languages.has(code)) languages.set(code, name);
   }
   const objects: ObjectInput[] = [
     ...[...regions].sort().map((name) => ({ type: 'Region', properties: { name } })),
@@ -156,12 +170,26 @@ export function worldDataSet(countries: WorldCountry[] = loadWorldCountries()): 
     })),
   ];
   const links: LinkInput[] = [
-    ...[...subregions].sort().map(([name, region]) => ({ type: 'Subregion', id: name, linkType: 'subregionOf', targetId: region })),
+    ...[...subregions]
+      .sort()
+      .map(([name, region]) => ({ type: 'Subregion', id: name, linkType: 'subregionOf', targetId: region })),
     ...countries.flatMap((c) => [
-      ...(c.subregion ? [{ type: 'Country', id: c.cca3, linkType: 'inSubregion', targetId: c.subregion }] : []),
+      ...(c.subregion
+        ? [{ type: 'Country', id: c.cca3, linkType: 'inSubregion', targetId: c.subregion }]
+        : []),
       ...c.borders.map((b) => ({ type: 'Country', id: c.cca3, linkType: 'borders', targetId: b })),
-      ...Object.keys(c.currencies ?? {}).map((code) => ({ type: 'Country', id: c.cca3, linkType: 'usesCurrency', targetId: code })),
-      ...Object.keys(c.languages ?? {}).map((code) => ({ type: 'Country', id: c.cca3, linkType: 'speaks', targetId: code })),
+      ...Object.keys(c.currencies ?? {}).map((code) => ({
+        type: 'Country',
+        id: c.cca3,
+        linkType: 'usesCurrency',
+        targetId: code,
+      })),
+      ...Object.keys(c.languages ?? {}).map((code) => ({
+        type: 'Country',
+        id: c.cca3,
+        linkType: 'speaks',
+        targetId: code,
+      })),
     ]),
   ];
   return { objects, links };
@@ -183,7 +211,10 @@ export function expectedAnswers(countries: WorldCountry[] = loadWorldCountries()
   return {
     franceNeighbours: byCode.get('FRA')!.borders.map(name).sort(),
     withinTwoOfGermany: within('DEU', 2),
-    landlockedAfrica: countries.filter((c) => c.region === 'Africa' && c.landlocked).map((c) => c.name.common).sort(),
+    landlockedAfrica: countries
+      .filter((c) => c.region === 'Africa' && c.landlocked)
+      .map((c) => c.name.common)
+      .sort(),
     euroCountries: countries.filter((c) => c.currencies?.EUR).length,
   };
 }

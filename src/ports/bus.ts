@@ -45,7 +45,10 @@ export interface Bus {
    * Delivers batches to `handler`; offsets are committed only after `handler` resolves.
    * If it throws, the same batch is delivered again.
    */
-  subscribe(options: ConsumerOptions, handler: (batch: DeliveredMessage[]) => Promise<void>): Promise<Subscription>;
+  subscribe(
+    options: ConsumerOptions,
+    handler: (batch: DeliveredMessage[]) => Promise<void>,
+  ): Promise<Subscription>;
   /** Committed offset vs. end offset per partition for one group. */
   lag(group: string): Promise<ConsumerLag[]>;
   ping(): Promise<void>;

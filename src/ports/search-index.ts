@@ -28,7 +28,13 @@ export type SearchFilter = FieldRef &
   (
     | { op: 'eq'; value: string | number | boolean }
     | { op: 'in'; values: (string | number | boolean)[] }
-    | { op: 'range'; gte?: string | number; lte?: string | number; gt?: string | number; lt?: string | number }
+    | {
+        op: 'range';
+        gte?: string | number;
+        lte?: string | number;
+        gt?: string | number;
+        lt?: string | number;
+      }
     | { op: 'exists' }
   );
 

@@ -22,7 +22,11 @@ describe.each(busFactories())('Bus contract: $name', (factory) => {
     await opened.close();
   });
 
-  async function consume(group: string, into: DeliveredMessage[], fail?: () => boolean): Promise<Subscription> {
+  async function consume(
+    group: string,
+    into: DeliveredMessage[],
+    fail?: () => boolean,
+  ): Promise<Subscription> {
     const sub = await bus.subscribe({ group, maxBatch: 50 }, async (batch) => {
       if (fail?.()) throw new Error('projection write failed');
       into.push(...batch);
@@ -47,12 +51,17 @@ describe.each(busFactories())('Bus contract: $name', (factory) => {
     }
     const first = got.find((m) => m.event.aggregate_id === 'A' && m.event.version === 1)!;
     expect(first.key).toBe('City/A');
-    expect(first.headers).toMatchObject({ event_id: first.event.event_id, event_type: 'ObjectCreated', version: '1' });
+    expect(first.headers).toMatchObject({
+      event_id: first.event.event_id,
+      event_type: 'ObjectCreated',
+      version: '1',
+    });
     expect(first.headers.s3_key).toBe('streams/City/A/1');
   });
 
   it('keeps 200 versions of one key in order', async () => {
-    for (let i = 0; i < 4; i++) await bus.publish(Array.from({ length: 50 }, (_, j) => message('ONE', i * 50 + j + 1)));
+    for (let i = 0; i < 4; i++)
+      await bus.publish(Array.from({ length: 50 }, (_, j) => message('ONE', i * 50 + j + 1)));
     const got: DeliveredMessage[] = [];
     await consume('order', got);
     await eventually(() => (got.length >= 200 ? true : undefined), 30_000, '200 messages');
@@ -85,7 +94,11 @@ describe.each(busFactories())('Bus contract: $name', (factory) => {
     const first: DeliveredMessage[] = [];
     const sub = await consume('resume', first);
     await eventually(() => (first.length >= 2 ? true : undefined), 30_000, 'first two');
-    await eventually(async () => ((await bus.lag('resume')).every((l) => l.lag === 0) ? true : undefined), 30_000, 'commit');
+    await eventually(
+      async () => ((await bus.lag('resume')).every((l) => l.lag === 0) ? true : undefined),
+      30_000,
+      'commit',
+    );
     await sub.stop();
     subs.splice(subs.indexOf(sub), 1);
     await bus.publish([message('S', 3)]);

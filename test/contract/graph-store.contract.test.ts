@@ -10,7 +10,11 @@ const T3 = '2026-03-01T00:00:00.000Z';
 function m(id: string, version: number, at: string, change: GraphChange, type = 'City'): GraphMutation {
   return { type, id, version, at, change };
 }
-const edge = (linkType: string, id: string, type = 'City'): GraphChange => ({ kind: 'edgeAdded', linkType, to: { type, id } });
+const edge = (linkType: string, id: string, type = 'City'): GraphChange => ({
+  kind: 'edgeAdded',
+  linkType,
+  to: { type, id },
+});
 
 describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
   let opened: Opened<GraphStore>;
@@ -39,9 +43,19 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
   });
 
   it('traverses outward by depth with shortest distances, through cycles', async () => {
-    const one = await graph.traverse({ start: { type: 'City', id: 'A' }, direction: 'out', depth: 1, limit: 100 });
+    const one = await graph.traverse({
+      start: { type: 'City', id: 'A' },
+      direction: 'out',
+      depth: 1,
+      limit: 100,
+    });
     expect(one.nodes).toEqual([{ type: 'City', id: 'B', title: 'Bravo', depth: 1 }]);
-    const all = await graph.traverse({ start: { type: 'City', id: 'A' }, direction: 'out', depth: 6, limit: 100 });
+    const all = await graph.traverse({
+      start: { type: 'City', id: 'A' },
+      direction: 'out',
+      depth: 6,
+      limit: 100,
+    });
     expect(all.nodes.map((n) => [n.id, n.depth])).toEqual([
       ['B', 1],
       ['C', 2],
@@ -57,27 +71,58 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
   });
 
   it('follows incoming, both directions, and only the given link types', async () => {
-    const inward = await graph.traverse({ start: { type: 'City', id: 'A' }, direction: 'in', depth: 1, limit: 100 });
+    const inward = await graph.traverse({
+      start: { type: 'City', id: 'A' },
+      direction: 'in',
+      depth: 1,
+      limit: 100,
+    });
     expect(ids(inward)).toEqual(['D', 'E']);
-    const both = await graph.traverse({ start: { type: 'City', id: 'A' }, direction: 'both', depth: 1, limit: 100 });
+    const both = await graph.traverse({
+      start: { type: 'City', id: 'A' },
+      direction: 'both',
+      depth: 1,
+      limit: 100,
+    });
     expect(ids(both)).toEqual(['B', 'D', 'E']);
-    const only = await graph.traverse({ start: { type: 'City', id: 'A' }, direction: 'in', depth: 2, linkTypes: ['other'], limit: 100 });
+    const only = await graph.traverse({
+      start: { type: 'City', id: 'A' },
+      direction: 'in',
+      depth: 2,
+      linkTypes: ['other'],
+      limit: 100,
+    });
     expect(ids(only)).toEqual(['E']);
   });
 
   it('limits the result and says it truncated', async () => {
-    const r = await graph.traverse({ start: { type: 'City', id: 'A' }, direction: 'both', depth: 3, limit: 2 });
+    const r = await graph.traverse({
+      start: { type: 'City', id: 'A' },
+      direction: 'both',
+      depth: 3,
+      limit: 2,
+    });
     expect(r.nodes).toHaveLength(2);
     expect(r.truncated).toBe(true);
   });
 
   it('skips versions it already applied, and older ones', async () => {
-    const again = await graph.apply([m('A', 2, T1, edge('next', 'B')), m('A', 1, T1, { kind: 'node', title: 'Old' })]);
+    const again = await graph.apply([
+      m('A', 2, T1, edge('next', 'B')),
+      m('A', 1, T1, { kind: 'node', title: 'Old' }),
+    ]);
     expect(again).toEqual({ applied: 0, skipped: 2 });
     const state = await graph.state({ type: 'City', id: 'A' });
     expect(state).toMatchObject({ version: 2, exists: true, title: 'Alpha' });
     expect(state!.edges).toEqual([{ linkType: 'next', to: { type: 'City', id: 'B' } }]);
-    expect((await graph.versions([{ type: 'City', id: 'A' }, { type: 'City', id: 'Z' }])).get('City/A')).toBe(2);
+    expect(
+      (
+        await graph.versions([
+          { type: 'City', id: 'A' },
+          { type: 'City', id: 'Z' },
+        ])
+      ).get('City/A'),
+    ).toBe(2);
   });
 
   it('answers as of a past instant: removed edges and deleted nodes', async () => {
@@ -87,12 +132,34 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
     ]);
     const start = { type: 'City', id: 'A' };
     expect(ids(await graph.traverse({ start, direction: 'out', depth: 1, limit: 100 }))).toEqual([]);
-    expect(ids(await graph.traverse({ start, direction: 'out', depth: 1, limit: 100, asOf: '2026-01-15T00:00:00.000Z' }))).toEqual(['B']);
+    expect(
+      ids(
+        await graph.traverse({
+          start,
+          direction: 'out',
+          depth: 1,
+          limit: 100,
+          asOf: '2026-01-15T00:00:00.000Z',
+        }),
+      ),
+    ).toEqual(['B']);
     const fromB = { type: 'City', id: 'B' };
-    expect(ids(await graph.traverse({ start: fromB, direction: 'out', depth: 3, limit: 100, asOf: '2026-02-15T00:00:00.000Z' }))).toEqual(['A', 'C', 'D']);
+    expect(
+      ids(
+        await graph.traverse({
+          start: fromB,
+          direction: 'out',
+          depth: 3,
+          limit: 100,
+          asOf: '2026-02-15T00:00:00.000Z',
+        }),
+      ),
+    ).toEqual(['A', 'C', 'D']);
     expect(ids(await graph.traverse({ start: fromB, direction: 'out', depth: 3, limit: 100 }))).toEqual([]);
     expect(await graph.node({ type: 'City', id: 'C' })).toBeUndefined();
-    expect(await graph.node({ type: 'City', id: 'C' }, '2026-02-15T00:00:00.000Z')).toEqual({ title: 'Charlie' });
+    expect(await graph.node({ type: 'City', id: 'C' }, '2026-02-15T00:00:00.000Z')).toEqual({
+      title: 'Charlie',
+    });
     expect(await graph.node({ type: 'City', id: 'C' }, '2025-12-31T00:00:00.000Z')).toBeUndefined();
     expect(await graph.state({ type: 'City', id: 'C' })).toMatchObject({ exists: false, edges: [] });
   });
@@ -100,7 +167,10 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
   it('renames a node, re-creates a deleted one, and resets wholesale', async () => {
     await graph.apply([m('B', 3, T2, { kind: 'node', title: 'Bravo 2' })]);
     expect(await graph.node({ type: 'City', id: 'B' })).toEqual({ title: 'Bravo 2' });
-    await graph.apply([m('E', 3, T2, { kind: 'deleted' }), m('E', 4, T3, { kind: 'node', title: 'Echo again' })]);
+    await graph.apply([
+      m('E', 3, T2, { kind: 'deleted' }),
+      m('E', 4, T3, { kind: 'node', title: 'Echo again' }),
+    ]);
     expect(await graph.node({ type: 'City', id: 'E' })).toEqual({ title: 'Echo again' });
     await graph.apply([
       m('D', 5, T3, {
@@ -110,7 +180,9 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
         edges: [{ linkType: 'next', to: { type: 'City', id: 'B' } }],
       }),
     ]);
-    expect((await graph.state({ type: 'City', id: 'D' }))!.edges).toEqual([{ linkType: 'next', to: { type: 'City', id: 'B' } }]);
+    expect((await graph.state({ type: 'City', id: 'D' }))!.edges).toEqual([
+      { linkType: 'next', to: { type: 'City', id: 'B' } },
+    ]);
   });
 
   it('counts incoming links, lists aggregates, and clears', async () => {

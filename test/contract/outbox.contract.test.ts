@@ -53,7 +53,11 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     await outbox.markReady(other.eventId);
     expect((await outbox.claimReady(all, 10)).map((r) => r.eventId)).toEqual([other.eventId]);
     await outbox.markReady(v1.eventId);
-    expect((await outbox.claimReady(all, 10)).map((r) => r.eventId)).toEqual([v1.eventId, v2.eventId, other.eventId]);
+    expect((await outbox.claimReady(all, 10)).map((r) => r.eventId)).toEqual([
+      v1.eventId,
+      v2.eventId,
+      other.eventId,
+    ]);
   });
 
   it('removes lost intents and re-points voided ones', async () => {
@@ -70,10 +74,14 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
   it('finds stale pending intents', async () => {
     const a = ref('A', 1);
     await outbox.recordIntent(a);
-    const stale = await eventually(async () => {
-      const rows = await outbox.staleIntents(all, 50, 10);
-      return rows.length ? rows : undefined;
-    }, 5000, 'a stale intent');
+    const stale = await eventually(
+      async () => {
+        const rows = await outbox.staleIntents(all, 50, 10);
+        return rows.length ? rows : undefined;
+      },
+      5000,
+      'a stale intent',
+    );
     expect(stale.map((r) => r.eventId)).toEqual([a.eventId]);
     expect(await outbox.staleIntents(all, 60_000, 10)).toEqual([]);
   });
@@ -99,7 +107,11 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     expect((await outbox.stats()).deadLetters).toBe(1);
     expect(await outbox.retryDeadLetter(dead[0]!.id)).toBe(true);
     expect(await outbox.deadLetters(10)).toEqual([]);
-    expect((await outbox.claimReady(all, 10)).map((r) => r.eventId)).toEqual([bad.eventId, behind.eventId, other.eventId]);
+    expect((await outbox.claimReady(all, 10)).map((r) => r.eventId)).toEqual([
+      bad.eventId,
+      behind.eventId,
+      other.eventId,
+    ]);
   });
 
   it('shares partitions fairly between relays and takes over expired leases', async () => {
@@ -117,10 +129,14 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     await outbox.releasePartitions('r1');
     await outbox.releasePartitions('r2');
     expect(await outbox.leasePartitions('r3', 100)).toHaveLength(p);
-    const taken = await eventually(async () => {
-      const got = await outbox.leasePartitions('r4', 60_000);
-      return got.length === p ? got : undefined;
-    }, 10_000, 'takeover');
+    const taken = await eventually(
+      async () => {
+        const got = await outbox.leasePartitions('r4', 60_000);
+        return got.length === p ? got : undefined;
+      },
+      10_000,
+      'takeover',
+    );
     expect(taken).toHaveLength(p);
     expect((await outbox.stats()).partitions.every((x) => x.owner === 'r4')).toBe(true);
   });

@@ -4,7 +4,13 @@ import type { SearchDocument, SearchIndex } from '../../src/ports/search-index.j
 import { type Opened, searchFactories } from '../support/adapters.js';
 import { testOntology } from '../support/fixtures.js';
 
-function city(id: string, version: number, properties: Record<string, unknown>, links: Record<string, string[]> = {}, deleted = false): SearchDocument {
+function city(
+  id: string,
+  version: number,
+  properties: Record<string, unknown>,
+  links: Record<string, string[]> = {},
+  deleted = false,
+): SearchDocument {
   return {
     type: 'City',
     id,
@@ -18,11 +24,56 @@ function city(id: string, version: number, properties: Record<string, unknown>, 
 }
 
 const docs = [
-  city('PAR', 3, { name: 'Paris', population: 2100000, area: 105.4, capital: true, kind: 'metropolis', tags: ['seine', 'lights'], founded: '0250-01-01', updated: '2026-01-02T00:00:00Z' }, { inCountry: ['FRA'], twinnedWith: ['ROM'] }),
-  city('LYS', 1, { name: 'Lyon', population: 520000, area: 47.9, capital: false, kind: 'metropolis', tags: ['rhone', 'food'] }, { inCountry: ['FRA'] }),
-  city('ROM', 2, { name: 'Rome', population: 2800000, area: 1285, capital: true, kind: 'metropolis', tags: ['tiber'] }, { twinnedWith: ['PAR'] }),
-  city('GRD', 1, { name: 'Giverny Rouge Dorée', population: 500, capital: false, kind: 'village', tags: [] }, { inCountry: ['FRA'] }),
-  { type: 'Country', id: 'FRA', version: 1, deleted: false, title: 'France', properties: { code: 'FRA', name: 'France' }, links: {}, updatedAt: '2026-01-01T00:00:00.000Z' },
+  city(
+    'PAR',
+    3,
+    {
+      name: 'Paris',
+      population: 2100000,
+      area: 105.4,
+      capital: true,
+      kind: 'metropolis',
+      tags: ['seine', 'lights'],
+      founded: '0250-01-01',
+      updated: '2026-01-02T00:00:00Z',
+    },
+    { inCountry: ['FRA'], twinnedWith: ['ROM'] },
+  ),
+  city(
+    'LYS',
+    1,
+    {
+      name: 'Lyon',
+      population: 520000,
+      area: 47.9,
+      capital: false,
+      kind: 'metropolis',
+      tags: ['rhone', 'food'],
+    },
+    { inCountry: ['FRA'] },
+  ),
+  city(
+    'ROM',
+    2,
+    { name: 'Rome', population: 2800000, area: 1285, capital: true, kind: 'metropolis', tags: ['tiber'] },
+    { twinnedWith: ['PAR'] },
+  ),
+  city(
+    'GRD',
+    1,
+    { name: 'Giverny Rouge Dorée', population: 500, capital: false, kind: 'village', tags: [] },
+    { inCountry: ['FRA'] },
+  ),
+  {
+    type: 'Country',
+    id: 'FRA',
+    version: 1,
+    deleted: false,
+    title: 'France',
+    properties: { code: 'FRA', name: 'France' },
+    links: {},
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  },
 ];
 
 describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
@@ -51,27 +102,70 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
   });
 
   it('filters by type, equality, sets, ranges and existence', async () => {
-    expect(await ids({ type: 'City', filters: [{ field: 'capital', eq: true }], sort: [{ field: 'name' }] })).toEqual(['PAR', 'ROM']);
-    expect(await ids({ type: 'City', filters: [{ field: 'kind', in: ['village', 'town'] }] })).toEqual(['GRD']);
-    expect(await ids({ type: 'City', filters: [{ field: 'population', gte: 520000, lt: 2800000 }], sort: [{ field: 'population' }] })).toEqual(['LYS', 'PAR']);
-    expect(await ids({ type: 'City', filters: [{ field: 'area', gt: 100 }], sort: [{ field: 'area', order: 'desc' }] })).toEqual(['ROM', 'PAR']);
-    expect(await ids({ type: 'City', filters: [{ field: 'area', exists: true }], sort: [{ field: 'name' }] })).toEqual(['LYS', 'PAR', 'ROM']);
-    expect(await ids({ type: 'City', filters: [{ field: 'updated', gte: '2026-01-01T00:00:00Z' }] })).toEqual(['PAR']);
+    expect(
+      await ids({ type: 'City', filters: [{ field: 'capital', eq: true }], sort: [{ field: 'name' }] }),
+    ).toEqual(['PAR', 'ROM']);
+    expect(await ids({ type: 'City', filters: [{ field: 'kind', in: ['village', 'town'] }] })).toEqual([
+      'GRD',
+    ]);
+    expect(
+      await ids({
+        type: 'City',
+        filters: [{ field: 'population', gte: 520000, lt: 2800000 }],
+        sort: [{ field: 'population' }],
+      }),
+    ).toEqual(['LYS', 'PAR']);
+    expect(
+      await ids({
+        type: 'City',
+        filters: [{ field: 'area', gt: 100 }],
+        sort: [{ field: 'area', order: 'desc' }],
+      }),
+    ).toEqual(['ROM', 'PAR']);
+    expect(
+      await ids({ type: 'City', filters: [{ field: 'area', exists: true }], sort: [{ field: 'name' }] }),
+    ).toEqual(['LYS', 'PAR', 'ROM']);
+    expect(await ids({ type: 'City', filters: [{ field: 'updated', gte: '2026-01-01T00:00:00Z' }] })).toEqual(
+      ['PAR'],
+    );
     expect(await ids({ type: 'City', filters: [{ field: 'name', eq: 'Lyon' }] })).toEqual(['LYS']);
     expect(await ids({ type: 'Country' })).toEqual(['FRA']);
   });
 
   it('filters array properties and link summaries by membership', async () => {
     expect(await ids({ type: 'City', filters: [{ field: 'tags', eq: 'tiber' }] })).toEqual(['ROM']);
-    expect(await ids({ type: 'City', filters: [{ field: 'tags', in: ['food', 'seine'] }], sort: [{ field: 'name' }] })).toEqual(['LYS', 'PAR']);
-    expect(await ids({ type: 'City', filters: [{ field: 'links.inCountry', eq: 'FRA' }], sort: [{ field: 'name' }] })).toEqual(['GRD', 'LYS', 'PAR']);
-    expect(await ids({ type: 'City', filters: [{ field: 'links.twinnedWith', exists: true }], sort: [{ field: 'name' }] })).toEqual(['PAR', 'ROM']);
+    expect(
+      await ids({
+        type: 'City',
+        filters: [{ field: 'tags', in: ['food', 'seine'] }],
+        sort: [{ field: 'name' }],
+      }),
+    ).toEqual(['LYS', 'PAR']);
+    expect(
+      await ids({
+        type: 'City',
+        filters: [{ field: 'links.inCountry', eq: 'FRA' }],
+        sort: [{ field: 'name' }],
+      }),
+    ).toEqual(['GRD', 'LYS', 'PAR']);
+    expect(
+      await ids({
+        type: 'City',
+        filters: [{ field: 'links.twinnedWith', exists: true }],
+        sort: [{ field: 'name' }],
+      }),
+    ).toEqual(['PAR', 'ROM']);
   });
 
   it('aggregates terms over scalar, array and link fields, with totals', async () => {
     const r = await q({
       type: 'City',
-      aggregations: [{ terms: 'kind' }, { name: 'tags', terms: 'tags', size: 2 }, { terms: 'links.inCountry' }, { terms: 'capital' }],
+      aggregations: [
+        { terms: 'kind' },
+        { name: 'tags', terms: 'tags', size: 2 },
+        { terms: 'links.inCountry' },
+        { terms: 'capital' },
+      ],
     });
     expect(r.total).toBe(4);
     expect(r.aggregations.kind).toEqual([
@@ -87,24 +181,44 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
   });
 
   it('sorts and pages with a stable total', async () => {
-    const page1 = await q({ type: 'City', sort: [{ field: 'population', order: 'desc' }], page: { size: 2, from: 0 } });
-    const page2 = await q({ type: 'City', sort: [{ field: 'population', order: 'desc' }], page: { size: 2, from: 2 } });
+    const page1 = await q({
+      type: 'City',
+      sort: [{ field: 'population', order: 'desc' }],
+      page: { size: 2, from: 0 },
+    });
+    const page2 = await q({
+      type: 'City',
+      sort: [{ field: 'population', order: 'desc' }],
+      page: { size: 2, from: 2 },
+    });
     expect(page1.total).toBe(4);
     expect(page1.hits.map((h) => h.id)).toEqual(['ROM', 'PAR']);
     expect(page2.hits.map((h) => h.id)).toEqual(['LYS', 'GRD']);
-    expect(page1.hits[0]).toMatchObject({ type: 'City', id: 'ROM', version: 2, title: 'Rome', links: { twinnedWith: ['PAR'] } });
+    expect(page1.hits[0]).toMatchObject({
+      type: 'City',
+      id: 'ROM',
+      version: 2,
+      title: 'Rome',
+      links: { twinnedWith: ['PAR'] },
+    });
     expect(page1.hits[0]!.properties).toMatchObject({ name: 'Rome', tags: ['tiber'] });
   });
 
   it('applies only newer versions (idempotent, out-of-order safe)', async () => {
-    const stale = await index.upsert([city('PAR', 2, { name: 'Old Paris' }), city('PAR', 3, { name: 'Same Paris' })]);
+    const stale = await index.upsert([
+      city('PAR', 2, { name: 'Old Paris' }),
+      city('PAR', 3, { name: 'Same Paris' }),
+    ]);
     expect(stale.applied).toBe(0);
     expect(stale.stale).toBe(2);
     const newer = await index.upsert([city('PAR', 4, { name: 'Lutèce' })]);
     expect(newer.applied).toBe(1);
     await index.refresh();
     expect(await ids({ text: 'Lutèce' })).toEqual(['PAR']);
-    const got = await index.get([{ type: 'City', id: 'PAR' }, { type: 'City', id: 'NONE' }]);
+    const got = await index.get([
+      { type: 'City', id: 'PAR' },
+      { type: 'City', id: 'NONE' },
+    ]);
     expect(got.get('City/PAR')?.version).toBe(4);
     expect(got.has('City/NONE')).toBe(false);
   });
@@ -114,7 +228,10 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
     await index.refresh();
     expect(await ids({ type: 'City', filters: [{ field: 'name', eq: 'Lyon' }] })).toEqual([]);
     expect((await index.upsert([city('LYS', 1, { name: 'Lyon' })])).applied).toBe(0);
-    expect((await index.get([{ type: 'City', id: 'LYS' }])).get('City/LYS')).toMatchObject({ version: 2, deleted: true });
+    expect((await index.get([{ type: 'City', id: 'LYS' }])).get('City/LYS')).toMatchObject({
+      version: 2,
+      deleted: true,
+    });
   });
 
   it('lists every document with its version', async () => {

@@ -12,8 +12,12 @@ describe('strata demo --once', () => {
   it('imports all 250 countries and 1,605 links and answers correctly', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strata-demo-'));
     const r = await runStrata(['demo', '--once', '--port', '0', '--data', dir]);
-    expect(r.stdout).toContain('Imported 595 objects (250 Country, 6 Region, 24 Subregion, 162 Currency, 153 Language)');
-    expect(r.stdout).toContain('and 1605 links (649 borders, 245 inSubregion, 24 subregionOf, 275 usesCurrency, 412 speaks)');
+    expect(r.stdout).toContain(
+      'Imported 595 objects (250 Country, 6 Region, 24 Subregion, 162 Currency, 153 Language)',
+    );
+    expect(r.stdout).toContain(
+      'and 1605 links (649 borders, 245 inSubregion, 24 subregionOf, 275 usesCurrency, 412 speaks)',
+    );
     expect(r.stdout).toContain('Andorra, Belgium, Germany, Italy, Luxembourg, Monaco, Spain, Switzerland');
     expect(r.stdout).toContain('✓ 21 countries (matches the source data)');
     expect(r.stdout).toContain('✓ 16 countries (matches the source data)');

@@ -18,24 +18,58 @@ describe('start-up with a wrong setting', () => {
   const wrongPort = (url: string) => url.replace(/:(\d+)([/?]|$)/, ':1$2');
 
   it.each([
-    ['PostgreSQL on a wrong port', () => ({ STRATA_DATABASE_URL: wrongPort(requireEnv('STRATA_DATABASE_URL')) }), /postgres: .*STRATA_DATABASE_URL/],
-    ['PostgreSQL with a wrong password', () => ({ STRATA_DATABASE_URL: requireEnv('STRATA_DATABASE_URL').replace('strata:strata@', 'strata:nope@') }), /postgres: .*password authentication failed \(STRATA_DATABASE_URL\)/],
-    ['S3 on a wrong port', () => ({ STRATA_EVENT_STORE: requireEnv('STRATA_EVENT_STORE').replace(/:(\d+)&/, ':1&') }), /s3: cannot reach .*STRATA_EVENT_STORE/],
-    ['S3 with wrong credentials', () => ({ STRATA_EVENT_STORE: requireEnv('STRATA_EVENT_STORE'), AWS_SECRET_ACCESS_KEY: 'wrong-secret' }), /s3: access denied .*AWS_ACCESS_KEY_ID/],
-    ['an unreachable Kafka broker', () => ({ STRATA_KAFKA_BROKERS: '127.0.0.1:1' }), /kafka: .*STRATA_KAFKA_BROKERS/],
-    ['OpenSearch on a wrong port', () => ({ STRATA_SEARCH_URL: 'http://127.0.0.1:1' }), /opensearch: .*STRATA_SEARCH_URL/],
-    ['a malformed setting', () => ({ STRATA_KAFKA_BROKERS: 'no-port' }), /configuration error: STRATA_KAFKA_BROKERS: 'no-port' must be host:port/],
-  ])('%s', async (_name, env, message) => {
-    const r = await startUp({
-      STRATA_DATABASE_URL: '',
-      STRATA_EVENT_STORE: '',
-      STRATA_KAFKA_BROKERS: '',
-      STRATA_SEARCH_URL: '',
-      ...env(),
-    });
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.code).toBe(2);
-  }, 120_000);
+    [
+      'PostgreSQL on a wrong port',
+      () => ({ STRATA_DATABASE_URL: wrongPort(requireEnv('STRATA_DATABASE_URL')) }),
+      /postgres: .*STRATA_DATABASE_URL/,
+    ],
+    [
+      'PostgreSQL with a wrong password',
+      () => ({
+        STRATA_DATABASE_URL: requireEnv('STRATA_DATABASE_URL').replace('strata:strata@', 'strata:nope@'),
+      }),
+      /postgres: .*password authentication failed \(STRATA_DATABASE_URL\)/,
+    ],
+    [
+      'S3 on a wrong port',
+      () => ({ STRATA_EVENT_STORE: requireEnv('STRATA_EVENT_STORE').replace(/:(\d+)&/, ':1&') }),
+      /s3: cannot reach .*STRATA_EVENT_STORE/,
+    ],
+    [
+      'S3 with wrong credentials',
+      () => ({ STRATA_EVENT_STORE: requireEnv('STRATA_EVENT_STORE'), AWS_SECRET_ACCESS_KEY: 'wrong-secret' }),
+      /s3: access denied .*AWS_ACCESS_KEY_ID/,
+    ],
+    [
+      'an unreachable Kafka broker',
+      () => ({ STRATA_KAFKA_BROKERS: '127.0.0.1:1' }),
+      /kafka: .*STRATA_KAFKA_BROKERS/,
+    ],
+    [
+      'OpenSearch on a wrong port',
+      () => ({ STRATA_SEARCH_URL: 'http://127.0.0.1:1' }),
+      /opensearch: .*STRATA_SEARCH_URL/,
+    ],
+    [
+      'a malformed setting',
+      () => ({ STRATA_KAFKA_BROKERS: 'no-port' }),
+      /configuration error: STRATA_KAFKA_BROKERS: 'no-port' must be host:port/,
+    ],
+  ])(
+    '%s',
+    async (_name, env, message) => {
+      const r = await startUp({
+        STRATA_DATABASE_URL: '',
+        STRATA_EVENT_STORE: '',
+        STRATA_KAFKA_BROKERS: '',
+        STRATA_SEARCH_URL: '',
+        ...env(),
+      });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.code).toBe(2);
+    },
+    120_000,
+  );
 });

@@ -7,8 +7,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../../src/adapters/sql/pglite.js';
 import { openFsEventStore } from '../../src/adapters/event-store/fs.js';
+import { openPglite } from '../../src/adapters/sql/pglite.js';
 import { StrataClient } from '../../src/client/index.js';
 import { collect, eventually, testOntology } from '../support/fixtures.js';
 import { runStrata, type ServerProcess, startServe } from '../support/process.js';
@@ -111,7 +111,9 @@ describe('crash during a command, then restart', () => {
     // The next write goes on after the void marker.
     const next = await client.updateObject('Country', 'ESP', { name: 'España' }, { ifMatch: 2 });
     expect(next.version).toBe(3);
-    await eventually(async () => ((await client.search({ type: 'Country', text: 'España' })).total === 1 ? true : undefined));
+    await eventually(async () =>
+      (await client.search({ type: 'Country', text: 'España' })).total === 1 ? true : undefined,
+    );
     await server!.stop();
     server = undefined;
     const verify = await runStrata(['verify', '--data', dataDir]);

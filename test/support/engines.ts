@@ -13,7 +13,9 @@ export function enginesEnabled(): boolean {
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run the engine suites through 'npm run test:all' (scripts/engines/env.sh)`);
+    throw new Error(
+      `${name} is not set: run the engine suites through 'npm run test:all' (scripts/engines/env.sh)`,
+    );
   }
   return value;
 }

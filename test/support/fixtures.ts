@@ -38,7 +38,9 @@ export const testOntology: Ontology = {
 
 let seq = 0;
 
-export function envelope(partial: Partial<EventEnvelope> & Pick<EventEnvelope, 'aggregate_type' | 'aggregate_id' | 'version'>): EventEnvelope {
+export function envelope(
+  partial: Partial<EventEnvelope> & Pick<EventEnvelope, 'aggregate_type' | 'aggregate_id' | 'version'>,
+): EventEnvelope {
   seq++;
   const at = partial.occurred_at ?? new Date(Date.UTC(2026, 0, 1, 12) + seq).toISOString();
   const id = partial.event_id ?? `01TEST${String(seq).padStart(20, '0')}`;
@@ -63,7 +65,11 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

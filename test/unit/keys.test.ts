@@ -12,7 +12,21 @@ import {
 } from '../../src/core/keys.js';
 
 describe('key encoding', () => {
-  const ids = ['FRA', 'a/b', '..', '.', 'with space', '100%', 'a+b', 'Côte d’Ivoire', '東京', '🙂', 'a//b', '%2F', '-_'];
+  const ids = [
+    'FRA',
+    'a/b',
+    '..',
+    '.',
+    'with space',
+    '100%',
+    'a+b',
+    'Côte d’Ivoire',
+    '東京',
+    '🙂',
+    'a//b',
+    '%2F',
+    '-_',
+  ];
 
   it('round-trips every ID exactly and never yields unsafe keys', () => {
     for (const id of ids) {
@@ -34,11 +48,22 @@ describe('key encoding', () => {
     const key = datedKey({ type: 'City', id: 'a/b' }, '2026-12-31T23:59:59.999Z', '01ABC');
     expect(key).toBe('events/2026/12/31/City/a%2Fb/01ABC.json');
     expect(parseDatedKey(key)).toEqual({ day: '2026-12-31', type: 'City', id: 'a/b', eventId: '01ABC' });
-    expect(datedKey({ type: 'City', id: 'x' }, '2027-01-01T00:30:00+01:00', 'E')).toBe('events/2026/12/31/City/x/E.json');
+    expect(datedKey({ type: 'City', id: 'x' }, '2027-01-01T00:30:00+01:00', 'E')).toBe(
+      'events/2026/12/31/City/x/E.json',
+    );
   });
 
   it('rejects empty IDs, control characters, lone surrogates and IDs too long to store', () => {
-    for (const bad of ['', 'a\u0000b', 'tab\t', 'nl\n', '\u007f', '\ud800', 'x'.repeat(256), '%'.repeat(86)]) {
+    for (const bad of [
+      '',
+      'a\u0000b',
+      'tab\t',
+      'nl\n',
+      '\u007f',
+      '\ud800',
+      'x'.repeat(256),
+      '%'.repeat(86),
+    ]) {
       expect(() => assertValidId(bad)).toThrow(StrataError);
     }
     expect(() => assertValidId('x'.repeat(255))).not.toThrow();

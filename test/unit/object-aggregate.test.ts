@@ -1,16 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { EventEnvelope } from '../../src/core/event.js';
 import { StrataError } from '../../src/core/errors.js';
-import { decideObject, evolveObject, foldObject, initialObjectState, type ObjectCommand } from '../../src/core/object-aggregate.js';
-import { testOntology, envelope } from '../support/fixtures.js';
+import type { EventEnvelope } from '../../src/core/event.js';
+import {
+  decideObject,
+  evolveObject,
+  foldObject,
+  initialObjectState,
+  type ObjectCommand,
+} from '../../src/core/object-aggregate.js';
+import { envelope, testOntology } from '../support/fixtures.js';
 
-/** given events, when a command, then an event (or an error code). */
+/** given events, when a command: the decided event (or an error code). */
 function given(...events: EventEnvelope[]) {
   const state = foldObject('City', 'PAR', events);
   return {
     when: (command: ObjectCommand) => {
       try {
-        return { then: decideObject(state, command, testOntology), state };
+        return { decided: decideObject(state, command, testOntology), state };
       } catch (e) {
         if (e instanceof StrataError) return { error: e.code, state };
         throw e;
@@ -30,43 +36,67 @@ const created = () => {
 
 describe('object decider', () => {
   it('creates a new object whose ID is its primary key', () => {
-    expect(given().when({ kind: 'create', properties: { code: 'PAR', name: 'Paris', population: null } }).then).toEqual({
+    expect(
+      given().when({ kind: 'create', properties: { code: 'PAR', name: 'Paris', population: null } }).decided,
+    ).toEqual({
       event_type: 'ObjectCreated',
       data: { properties: { code: 'PAR', name: 'Paris' } },
     });
   });
 
   it('refuses to create twice, or with a primary key that is not the ID', () => {
-    expect(given(created()).when({ kind: 'create', properties: { code: 'PAR', name: 'P' } }).error).toBe('STRATA_ERR_OBJECT_EXISTS');
-    expect(given().when({ kind: 'create', properties: { code: 'LYS', name: 'Lyon' } }).error).toBe('STRATA_ERR_VALIDATION_FAILED');
+    expect(given(created()).when({ kind: 'create', properties: { code: 'PAR', name: 'P' } }).error).toBe(
+      'STRATA_ERR_OBJECT_EXISTS',
+    );
+    expect(given().when({ kind: 'create', properties: { code: 'LYS', name: 'Lyon' } }).error).toBe(
+      'STRATA_ERR_VALIDATION_FAILED',
+    );
   });
 
   it('updates, deletes and links only existing objects', () => {
-    expect(given().when({ kind: 'update', properties: { name: 'x' } }).error).toBe('STRATA_ERR_OBJECT_NOT_FOUND');
+    expect(given().when({ kind: 'update', properties: { name: 'x' } }).error).toBe(
+      'STRATA_ERR_OBJECT_NOT_FOUND',
+    );
     expect(given().when({ kind: 'delete' }).error).toBe('STRATA_ERR_OBJECT_NOT_FOUND');
-    expect(given().when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).error).toBe('STRATA_ERR_OBJECT_NOT_FOUND');
+    expect(given().when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).error).toBe(
+      'STRATA_ERR_OBJECT_NOT_FOUND',
+    );
     const deleted = given(created(), ev('ObjectDeleted', {}));
     expect(deleted.state).toMatchObject({ exists: false, deleted: true, version: 2 });
-    expect(deleted.when({ kind: 'update', properties: { name: 'x' } }).error).toBe('STRATA_ERR_OBJECT_NOT_FOUND');
+    expect(deleted.when({ kind: 'update', properties: { name: 'x' } }).error).toBe(
+      'STRATA_ERR_OBJECT_NOT_FOUND',
+    );
   });
 
   it('decides links by link type, refusing duplicates, wrong source types and a second target of a one-link', () => {
     const c = created();
-    expect(given(c).when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).then).toEqual({
+    expect(given(c).when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).decided).toEqual({
       event_type: 'LinkAdded',
       data: { linkType: 'inCountry', to: { type: 'Country', id: 'FRA' } },
     });
     const linked = given(c, ev('LinkAdded', { linkType: 'inCountry', to: { type: 'Country', id: 'FRA' } }));
-    expect(linked.when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).error).toBe('STRATA_ERR_OBJECT_EXISTS');
-    expect(linked.when({ kind: 'addLink', linkType: 'inCountry', targetId: 'ITA' }).error).toBe('STRATA_ERR_LINK_CARDINALITY');
-    expect(linked.when({ kind: 'addLink', linkType: 'nope', targetId: 'ITA' }).error).toBe('STRATA_ERR_TYPE_UNKNOWN');
-    expect(linked.when({ kind: 'removeLink', linkType: 'inCountry', targetId: 'ITA' }).error).toBe('STRATA_ERR_OBJECT_NOT_FOUND');
-    expect(linked.when({ kind: 'removeLink', linkType: 'inCountry', targetId: 'FRA' }).then?.event_type).toBe('LinkRemoved');
+    expect(linked.when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).error).toBe(
+      'STRATA_ERR_OBJECT_EXISTS',
+    );
+    expect(linked.when({ kind: 'addLink', linkType: 'inCountry', targetId: 'ITA' }).error).toBe(
+      'STRATA_ERR_LINK_CARDINALITY',
+    );
+    expect(linked.when({ kind: 'addLink', linkType: 'nope', targetId: 'ITA' }).error).toBe(
+      'STRATA_ERR_TYPE_UNKNOWN',
+    );
+    expect(linked.when({ kind: 'removeLink', linkType: 'inCountry', targetId: 'ITA' }).error).toBe(
+      'STRATA_ERR_OBJECT_NOT_FOUND',
+    );
+    expect(
+      linked.when({ kind: 'removeLink', linkType: 'inCountry', targetId: 'FRA' }).decided?.event_type,
+    ).toBe('LinkRemoved');
   });
 
   it('validates updates as merge patches', () => {
-    expect(given(created()).when({ kind: 'update', properties: { population: 'many' } }).error).toBe('STRATA_ERR_VALIDATION_FAILED');
-    expect(given(created()).when({ kind: 'update', properties: { population: null } }).then).toEqual({
+    expect(given(created()).when({ kind: 'update', properties: { population: 'many' } }).error).toBe(
+      'STRATA_ERR_VALIDATION_FAILED',
+    );
+    expect(given(created()).when({ kind: 'update', properties: { population: null } }).decided).toEqual({
       event_type: 'ObjectUpdated',
       data: { properties: { population: null } },
     });
@@ -92,11 +122,27 @@ describe('object fold', () => {
     });
     const deleted = evolveObject(state, ev('ObjectDeleted', {}));
     expect(deleted).toMatchObject({ exists: false, deleted: true, links: {}, version: 7 });
-    const recreated = evolveObject(deleted, ev('ObjectCreated', { properties: { code: 'PAR', name: 'Paris' } }));
-    expect(recreated).toMatchObject({ exists: true, deleted: false, properties: { code: 'PAR', name: 'Paris' }, version: 8 });
+    const recreated = evolveObject(
+      deleted,
+      ev('ObjectCreated', { properties: { code: 'PAR', name: 'Paris' } }),
+    );
+    expect(recreated).toMatchObject({
+      exists: true,
+      deleted: false,
+      properties: { code: 'PAR', name: 'Paris' },
+      version: 8,
+    });
   });
 
   it('starts from nothing', () => {
-    expect(initialObjectState('City', 'X')).toEqual({ type: 'City', id: 'X', version: 0, exists: false, deleted: false, properties: {}, links: {} });
+    expect(initialObjectState('City', 'X')).toEqual({
+      type: 'City',
+      id: 'X',
+      version: 0,
+      exists: false,
+      deleted: false,
+      properties: {},
+      links: {},
+    });
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { breakingChanges, type Ontology, validateOntology, validateProperties } from '../../src/core/ontology.js';
+import {
+  breakingChanges,
+  type Ontology,
+  validateOntology,
+  validateProperties,
+} from '../../src/core/ontology.js';
 import { testOntology } from '../support/fixtures.js';
 
 const city = testOntology.objectTypes[0]!;
@@ -75,9 +80,24 @@ describe('validateOntology', () => {
   it('rejects bad names, keys, references and duplicates', () => {
     const bad: Ontology = {
       objectTypes: [
-        { apiName: 'lower', primaryKey: 'id', titleProperty: 'nope', properties: { id: { type: 'double', required: true } } },
-        { apiName: 'Dup', primaryKey: 'id', titleProperty: 'id', properties: { id: { type: 'string' }, 'Bad-Name': { type: 'string' } } },
-        { apiName: 'Dup', primaryKey: 'k', titleProperty: 'k', properties: { k: { type: 'enum', required: true } } },
+        {
+          apiName: 'lower',
+          primaryKey: 'id',
+          titleProperty: 'nope',
+          properties: { id: { type: 'double', required: true } },
+        },
+        {
+          apiName: 'Dup',
+          primaryKey: 'id',
+          titleProperty: 'id',
+          properties: { id: { type: 'string' }, 'Bad-Name': { type: 'string' } },
+        },
+        {
+          apiName: 'Dup',
+          primaryKey: 'k',
+          titleProperty: 'k',
+          properties: { k: { type: 'enum', required: true } },
+        },
       ],
       linkTypes: [{ apiName: 'x', from: 'Dup', to: 'Ghost', cardinality: 'many' }],
     };
@@ -101,9 +121,17 @@ describe('breakingChanges', () => {
       objectTypes: [
         { ...city, properties: { ...city.properties, motto: { type: 'string' } } },
         ...testOntology.objectTypes.slice(1),
-        { apiName: 'River', primaryKey: 'id', titleProperty: 'id', properties: { id: { type: 'string', required: true } } },
+        {
+          apiName: 'River',
+          primaryKey: 'id',
+          titleProperty: 'id',
+          properties: { id: { type: 'string', required: true } },
+        },
       ],
-      linkTypes: [...testOntology.linkTypes, { apiName: 'crosses', from: 'River', to: 'City', cardinality: 'many' }],
+      linkTypes: [
+        ...testOntology.linkTypes,
+        { apiName: 'crosses', from: 'River', to: 'City', cardinality: 'many' },
+      ],
     };
     expect(breakingChanges(testOntology, next)).toEqual([]);
   });

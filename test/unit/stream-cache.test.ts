@@ -11,16 +11,23 @@ describe('StreamCache', () => {
   it('reads only the tail after the cached versions, and sees other writers', async () => {
     const store = openFsEventStore(await mkdtemp(join(tmpdir(), 'strata-cache-')));
     const reads: (ReadStreamOptions | undefined)[] = [];
-    const spy: EventStore = { ...store, describe: store.describe, readStream: (ref, o) => (reads.push(o), store.readStream(ref, o)) } as EventStore;
+    const spy: Pick<EventStore, 'readStream'> = {
+      readStream: (ref, options) => {
+        reads.push(options);
+        return store.readStream(ref, options);
+      },
+    };
     const cache = new StreamCache(spy, 2);
     const ref = { type: 'City', id: 'X' };
-    for (let v = 1; v <= 3; v++) await store.append(envelope({ aggregate_type: 'City', aggregate_id: 'X', version: v }));
+    for (let v = 1; v <= 3; v++)
+      await store.append(envelope({ aggregate_type: 'City', aggregate_id: 'X', version: v }));
     expect((await cache.load(ref)).map((e) => e.version)).toEqual([1, 2, 3]);
     await store.append(envelope({ aggregate_type: 'City', aggregate_id: 'X', version: 4 }));
     expect((await cache.load(ref)).map((e) => e.version)).toEqual([1, 2, 3, 4]);
     expect(reads.map((r) => r?.fromVersion)).toEqual([1, 4]);
     // Capacity 2: the least recently used aggregate is evicted and read in full next time.
-    for (const id of ['Y', 'Z']) await store.append(envelope({ aggregate_type: 'City', aggregate_id: id, version: 1 }));
+    for (const id of ['Y', 'Z'])
+      await store.append(envelope({ aggregate_type: 'City', aggregate_id: id, version: 1 }));
     await cache.load({ type: 'City', id: 'Y' });
     await cache.load({ type: 'City', id: 'Z' });
     await cache.load(ref);

@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../../core/event.js';
 import { partitionOf } from '../../core/keys.js';
-import type { Bus, BusMessage, ConsumerLag, ConsumerOptions, DeliveredMessage, Subscription } from '../../ports/bus.js';
+import type {
+  Bus,
+  BusMessage,
+  ConsumerLag,
+  ConsumerOptions,
+  DeliveredMessage,
+  Subscription,
+} from '../../ports/bus.js';
 import type { SqlClient } from '../../ports/sql.js';
 
 const CHANNEL = 'strata_bus';

@@ -35,7 +35,11 @@ export interface BlobStore {
 }
 
 /** Reads up to `window` items ahead so high-latency stores stream at full speed, in order. */
-async function* readAhead<T, R>(items: AsyncIterable<T>, window: number, read: (t: T) => Promise<R>): AsyncGenerator<R> {
+async function* readAhead<T, R>(
+  items: AsyncIterable<T>,
+  window: number,
+  read: (t: T) => Promise<R>,
+): AsyncGenerator<R> {
   const queue: Promise<R>[] = [];
   for await (const item of items) {
     queue.push(read(item));
@@ -58,12 +62,18 @@ export class BlobEventStore implements EventStore {
   }
 
   async append(event: EventEnvelope): Promise<void> {
-    const created = await this.blobs.putIfAbsent(streamKey(refOf(event), event.version), JSON.stringify(event));
+    const created = await this.blobs.putIfAbsent(
+      streamKey(refOf(event), event.version),
+      JSON.stringify(event),
+    );
     if (!created) throw new ConcurrencyConflict(aggregateKey(refOf(event)), event.version - 1);
   }
 
   async writeDatedCopy(event: EventEnvelope): Promise<void> {
-    await this.blobs.putIfAbsent(datedKey(refOf(event), event.occurred_at, event.event_id), JSON.stringify(event));
+    await this.blobs.putIfAbsent(
+      datedKey(refOf(event), event.occurred_at, event.event_id),
+      JSON.stringify(event),
+    );
   }
 
   async readVersion(ref: AggregateRef, version: number): Promise<EventEnvelope | undefined> {
@@ -93,7 +103,8 @@ export class BlobEventStore implements EventStore {
   }
 
   async *listAggregates(type?: string): AsyncGenerator<AggregateRef> {
-    const typeFolders = type === undefined ? this.blobs.listFolders('streams/') : single(`streams/${encodeSegment(type)}/`);
+    const typeFolders =
+      type === undefined ? this.blobs.listFolders('streams/') : single(`streams/${encodeSegment(type)}/`);
     for await (const typeFolder of typeFolders) {
       const typeName = decodeSegment(typeFolder.split('/')[1]!);
       for await (const idFolder of this.blobs.listFolders(typeFolder)) {
@@ -115,7 +126,9 @@ export class BlobEventStore implements EventStore {
       async function* sorted(): AsyncGenerator<string> {
         for (const k of keys) yield k.key;
       }
-      for await (const event of readAhead(sorted(), 8, async (key) => parseEvent(key, (await blobs.get(key)) ?? 'null'))) {
+      for await (const event of readAhead(sorted(), 8, async (key) =>
+        parseEvent(key, (await blobs.get(key)) ?? 'null'),
+      )) {
         const at = Date.parse(event.occurred_at);
         if (at >= from.getTime() && at <= to.getTime()) yield event;
       }

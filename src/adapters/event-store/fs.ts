@@ -4,7 +4,7 @@
  * EEXIST when the key exists, so of two concurrent writers exactly one wins.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, link, unlink, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EngineUnavailable } from '../../core/errors.js';
 import { BlobEventStore, type BlobStore } from './blob-event-store.js';

@@ -275,7 +275,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   /** Every page of one listing, following continuation tokens to the end. */
-  private async *pages(prefix: string, delimiter?: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  private async *pages(
+    prefix: string,
+    delimiter?: string,
+    startAfter?: string,
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
     const what = `ListObjectsV2 ${prefix}`;
     let token: string | undefined;
     do {

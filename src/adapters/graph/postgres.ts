@@ -3,7 +3,7 @@
  * valid_from/valid_to in event time, a head row per aggregate for idempotency, traversal by a
  * recursive CTE that is bounded by nodes × depth (it dedups per level instead of tracking paths).
  */
-import { aggregateKey, type AggregateRef } from '../../core/keys.js';
+import { type AggregateRef, aggregateKey } from '../../core/keys.js';
 import type {
   GraphMutation,
   GraphNodeState,
@@ -220,7 +220,10 @@ async function readHeads(sql: SqlExecutor, refs: AggregateRef[], lock = false): 
   return new Map(r.rows.map((h) => [aggregateKey(h), { version: Number(h.version), present: h.present }]));
 }
 
-async function openEdges(sql: SqlExecutor, ref: AggregateRef): Promise<{ linkType: string; to: AggregateRef }[]> {
+async function openEdges(
+  sql: SqlExecutor,
+  ref: AggregateRef,
+): Promise<{ linkType: string; to: AggregateRef }[]> {
   const r = await sql.query<{ link_type: string; to_type: string; to_id: string }>(
     `SELECT link_type, to_type, to_id FROM strata_graph_edges
      WHERE from_type = $1 AND from_id = $2 AND valid_to IS NULL ORDER BY link_type, to_type, to_id`,
@@ -230,7 +233,11 @@ async function openEdges(sql: SqlExecutor, ref: AggregateRef): Promise<{ linkTyp
 }
 
 async function openNode(tx: SqlExecutor, m: GraphMutation): Promise<void> {
-  await tx.query('INSERT INTO strata_graph_nodes (type, id, valid_from) VALUES ($1, $2, $3)', [m.type, m.id, m.at]);
+  await tx.query('INSERT INTO strata_graph_nodes (type, id, valid_from) VALUES ($1, $2, $3)', [
+    m.type,
+    m.id,
+    m.at,
+  ]);
 }
 
 async function closeNode(tx: SqlExecutor, m: GraphMutation): Promise<void> {
@@ -253,7 +260,12 @@ async function addEdge(tx: SqlExecutor, m: GraphMutation, linkType: string, to: 
   );
 }
 
-async function removeEdge(tx: SqlExecutor, m: GraphMutation, linkType: string, to: AggregateRef): Promise<void> {
+async function removeEdge(
+  tx: SqlExecutor,
+  m: GraphMutation,
+  linkType: string,
+  to: AggregateRef,
+): Promise<void> {
   await tx.query(
     `UPDATE strata_graph_edges SET valid_to = $6
      WHERE from_type = $1 AND from_id = $2 AND link_type = $3 AND to_type = $4 AND to_id = $5 AND valid_to IS NULL`,

@@ -126,7 +126,10 @@ export class PostgresOutbox implements Outbox {
 
   async voidIntent(eventId: string, voidEventId: string): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      await tx.query(`UPDATE strata_outbox SET event_id = $2, status = 'ready' WHERE event_id = $1`, [eventId, voidEventId]);
+      await tx.query(`UPDATE strata_outbox SET event_id = $2, status = 'ready' WHERE event_id = $1`, [
+        eventId,
+        voidEventId,
+      ]);
       await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
     });
   }
@@ -180,9 +183,10 @@ export class PostgresOutbox implements Outbox {
   }
 
   async releasePartitions(owner: string): Promise<void> {
-    await this.sql.query(`UPDATE strata_relay_partitions SET owner = NULL, lease_until = NULL WHERE owner = $1`, [
-      owner,
-    ]);
+    await this.sql.query(
+      `UPDATE strata_relay_partitions SET owner = NULL, lease_until = NULL WHERE owner = $1`,
+      [owner],
+    );
     await this.sql.query('DELETE FROM strata_relays WHERE owner = $1', [owner]);
   }
 
@@ -268,7 +272,12 @@ export class PostgresOutbox implements Outbox {
   }
 
   async stats(): Promise<OutboxStats> {
-    const counts = await this.sql.query<{ pending: number; ready: number; dead: number; oldest: number | null }>(
+    const counts = await this.sql.query<{
+      pending: number;
+      ready: number;
+      dead: number;
+      oldest: number | null;
+    }>(
       `SELECT
          (SELECT count(*)::int FROM strata_outbox WHERE status = 'pending') AS pending,
          (SELECT count(*)::int FROM strata_outbox WHERE status = 'ready') AS ready,

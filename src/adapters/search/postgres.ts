@@ -100,7 +100,11 @@ async function upsertInto(sql: SqlClient, target: string, docs: SearchDocument[]
   return { applied, stale: docs.length - applied, failed: [] };
 }
 
-async function getFrom(sql: SqlClient, generation: string, refs: AggregateRef[]): Promise<Map<string, SearchDocument>> {
+async function getFrom(
+  sql: SqlClient,
+  generation: string,
+  refs: AggregateRef[],
+): Promise<Map<string, SearchDocument>> {
   if (refs.length === 0) return new Map();
   const r = await sql.query<DocRow>(
     `SELECT d.type, d.id, d.version, d.deleted, d.title, d.properties, d.links, d.updated_at
@@ -140,7 +144,8 @@ class QueryBuilder {
 
   /** The JSONB array behind a multi-valued field (an array property or links.*). */
   array(f: FieldRef): string {
-    if (f.valueType === 'link') return `coalesce(d.links->${this.bind(f.field.slice('links.'.length))}, '[]'::jsonb)`;
+    if (f.valueType === 'link')
+      return `coalesce(d.links->${this.bind(f.field.slice('links.'.length))}, '[]'::jsonb)`;
     return `coalesce(d.properties->${this.bind(f.field)}, '[]'::jsonb)`;
   }
 
@@ -171,12 +176,17 @@ class QueryBuilder {
                 WHERE x = ANY(${this.bind(values.map(String))}::text[]))`;
       }
       const r = f as Extract<SearchFilter, { op: 'range' }>;
-      const parts = this.rangeParts(f, 'x::' + (f.valueType === 'integer' || f.valueType === 'double' ? 'numeric' : 'text'), r);
+      const parts = this.rangeParts(
+        f,
+        'x::' + (f.valueType === 'integer' || f.valueType === 'double' ? 'numeric' : 'text'),
+        r,
+      );
       return `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${this.array(f)}) x WHERE ${parts})`;
     }
     const expr = this.scalar(f);
     if (f.op === 'eq') return `${expr} = ${this.cast(f, f.value)}`;
-    if (f.op === 'in') return `(${f.values.map((v) => `${expr} = ${this.cast(f, v)}`).join(' OR ') || 'false'})`;
+    if (f.op === 'in')
+      return `(${f.values.map((v) => `${expr} = ${this.cast(f, v)}`).join(' OR ') || 'false'})`;
     return this.rangeParts(f, expr, f);
   }
 
@@ -204,7 +214,11 @@ export class PostgresSearchIndex implements SearchIndex {
     this.arrays = new Map(
       ontology.objectTypes.map((t) => [
         t.apiName,
-        new Set(Object.entries(t.properties).filter(([, p]) => p.array).map(([n]) => n)),
+        new Set(
+          Object.entries(t.properties)
+            .filter(([, p]) => p.array)
+            .map(([n]) => n),
+        ),
       ]),
     );
   }
@@ -229,7 +243,7 @@ export class PostgresSearchIndex implements SearchIndex {
     const where = [`d.generation = ${ACTIVE}`, 'NOT d.deleted'];
     if (q.type) where.push(`d.type = ${b.bind(q.type)}`);
     let rank = 'NULL::real';
-    if (q.text && q.text.trim()) {
+    if (q.text?.trim()) {
       const tsq = `websearch_to_tsquery('simple', ${b.bind(q.text)})`;
       where.push(`d.tsv @@ ${tsq}`);
       rank = `ts_rank(d.tsv, ${tsq})`;
@@ -239,7 +253,7 @@ export class PostgresSearchIndex implements SearchIndex {
     const baseParams = [...b.params];
 
     const order = q.sort.map((s) => `${b.scalar(s)} ${s.order === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`);
-    if (q.text && q.text.trim() && order.length === 0) order.push('score DESC');
+    if (q.text?.trim() && order.length === 0) order.push('score DESC');
     order.push('d.title ASC', 'd.type ASC', 'd.id ASC');
     const hits = await this.sql.query<DocRow & { score: number | null }>(
       `SELECT d.type, d.id, d.version, d.deleted, d.title, d.properties, d.links, d.updated_at, ${rank} AS score
@@ -291,7 +305,8 @@ export class PostgresSearchIndex implements SearchIndex {
          WHERE generation = ${ACTIVE} AND (type, id) > ($1, $2) ORDER BY type, id LIMIT 1000`,
         after,
       );
-      for (const row of r.rows) yield { type: row.type, id: row.id, version: Number(row.version), deleted: row.deleted };
+      for (const row of r.rows)
+        yield { type: row.type, id: row.id, version: Number(row.version), deleted: row.deleted };
       if (r.rows.length < 1000) return;
       const last = r.rows[r.rows.length - 1]!;
       after = [last.type, last.id];
@@ -317,12 +332,18 @@ export class PostgresSearchIndex implements SearchIndex {
           const old = await tx.query<{ generation: number }>(
             `DELETE FROM strata_search_generations WHERE state = 'active' RETURNING generation`,
           );
-          await tx.query(`UPDATE strata_search_generations SET state = 'active' WHERE generation = $1`, [gen]);
-          for (const o of old.rows) await tx.query('DELETE FROM strata_search_docs WHERE generation = $1', [o.generation]);
+          await tx.query(`UPDATE strata_search_generations SET state = 'active' WHERE generation = $1`, [
+            gen,
+          ]);
+          for (const o of old.rows)
+            await tx.query('DELETE FROM strata_search_docs WHERE generation = $1', [o.generation]);
         });
       },
       abort: async () => {
-        await sql.query(`DELETE FROM strata_search_generations WHERE generation = $1 AND state = 'building'`, [gen]);
+        await sql.query(
+          `DELETE FROM strata_search_generations WHERE generation = $1 AND state = 'building'`,
+          [gen],
+        );
         await sql.query('DELETE FROM strata_search_docs WHERE generation = $1', [gen]);
       },
     };

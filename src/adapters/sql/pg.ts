@@ -3,7 +3,17 @@ import pg from 'pg';
 import { EngineUnavailable } from '../../core/errors.js';
 import type { SqlClient, SqlExecutor, SqlResult } from '../../ports/sql.js';
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '08006', '08001']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+]);
 
 /** Same value types as PGlite: int8 and numeric counts as numbers. */
 const types = {
@@ -26,20 +36,37 @@ const SETUP_ERRORS: Record<string, string> = {
 function wrap(url: string, e: unknown): unknown {
   const code = (e as { code?: string }).code;
   if (code && SETUP_ERRORS[code]) {
-    return new EngineUnavailable('postgres', `${redact(url)}: ${SETUP_ERRORS[code]} (STRATA_DATABASE_URL)`, e);
+    return new EngineUnavailable(
+      'postgres',
+      `${redact(url)}: ${SETUP_ERRORS[code]} (STRATA_DATABASE_URL)`,
+      e,
+    );
   }
   if (code && CONNECTION_ERRORS.has(code)) {
-    return new EngineUnavailable('postgres', `${redact(url)} is unreachable (STRATA_DATABASE_URL): ${code}`, e);
+    return new EngineUnavailable(
+      'postgres',
+      `${redact(url)} is unreachable (STRATA_DATABASE_URL): ${code}`,
+      e,
+    );
   }
   return e;
 }
 
 export async function openPostgres(url: string, options: { max?: number } = {}): Promise<SqlClient> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types,
+    connectionTimeoutMillis: 5000,
+  });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on the next query.
   });
-  const run = async <R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => {
+  const run = async <R>(
+    client: pg.Pool | pg.PoolClient,
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<SqlResult<R>> => {
     try {
       const r = await client.query(text, params as unknown[] | undefined);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };

@@ -17,7 +17,11 @@ import {
 export function expectedVersion(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   const m = /^(?:W\/)?"?(\d{1,15})"?$/.exec(header.trim());
-  if (!m) throw new StrataError('STRATA_ERR_REQUEST_INVALID', `If-Match '${header}' must be a version number such as "3"`);
+  if (!m)
+    throw new StrataError(
+      'STRATA_ERR_REQUEST_INVALID',
+      `If-Match '${header}' must be a version number such as "3"`,
+    );
   return Number(m[1]);
 }
 
@@ -65,7 +69,8 @@ export function commandRoutes(app: FastifyInstance, strata: Strata): void {
         response: accepted202,
       },
     },
-    async (request, reply) => accepted(reply, await strata.commands.putOntology(request.body, commandContext(request))),
+    async (request, reply) =>
+      accepted(reply, await strata.commands.putOntology(request.body, commandContext(request))),
   );
 
   app.post<{ Params: { type: string }; Body: { properties: Record<string, unknown> } }>(
@@ -84,7 +89,11 @@ export function commandRoutes(app: FastifyInstance, strata: Strata): void {
     async (request, reply) =>
       accepted(
         reply,
-        await strata.commands.createObject(request.params.type, request.body.properties, commandContext(request)),
+        await strata.commands.createObject(
+          request.params.type,
+          request.body.properties,
+          commandContext(request),
+        ),
       ),
   );
 
@@ -117,10 +126,19 @@ export function commandRoutes(app: FastifyInstance, strata: Strata): void {
     '/v1/objects/:type/:id',
     {
       config: writer,
-      schema: { tags: ['objects'], summary: 'Delete an object', params: objectParams, headers: commandHeaders, response: accepted202 },
+      schema: {
+        tags: ['objects'],
+        summary: 'Delete an object',
+        params: objectParams,
+        headers: commandHeaders,
+        response: accepted202,
+      },
     },
     async (request, reply) =>
-      accepted(reply, await strata.commands.deleteObject(request.params.type, request.params.id, commandContext(request))),
+      accepted(
+        reply,
+        await strata.commands.deleteObject(request.params.type, request.params.id, commandContext(request)),
+      ),
   );
 
   app.post<{ Params: ObjectParams & { linkType: string }; Body: { targetId: string } }>(
@@ -130,7 +148,11 @@ export function commandRoutes(app: FastifyInstance, strata: Strata): void {
       schema: {
         tags: ['links'],
         summary: 'Link this object to a target of the link type',
-        params: { ...objectParams, required: ['type', 'id', 'linkType'], properties: { ...objectParams.properties, linkType: typeParam } },
+        params: {
+          ...objectParams,
+          required: ['type', 'id', 'linkType'],
+          properties: { ...objectParams.properties, linkType: typeParam },
+        },
         headers: commandHeaders,
         body: {
           type: 'object',
@@ -143,7 +165,10 @@ export function commandRoutes(app: FastifyInstance, strata: Strata): void {
     },
     async (request, reply) => {
       const { type, id, linkType } = request.params;
-      return accepted(reply, await strata.commands.addLink(type, id, linkType, request.body.targetId, commandContext(request)));
+      return accepted(
+        reply,
+        await strata.commands.addLink(type, id, linkType, request.body.targetId, commandContext(request)),
+      );
     },
   );
 
@@ -165,7 +190,10 @@ export function commandRoutes(app: FastifyInstance, strata: Strata): void {
     },
     async (request, reply) => {
       const { type, id, linkType, targetId } = request.params;
-      return accepted(reply, await strata.commands.removeLink(type, id, linkType, targetId, commandContext(request)));
+      return accepted(
+        reply,
+        await strata.commands.removeLink(type, id, linkType, targetId, commandContext(request)),
+      );
     },
   );
 }

@@ -27,7 +27,11 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
         tags: ['objects'],
         summary: 'An object folded from its events; asOf shows it as it was then',
         params: objectParams,
-        querystring: { type: 'object', properties: { asOf: { type: 'string', maxLength: 64 } }, additionalProperties: false },
+        querystring: {
+          type: 'object',
+          properties: { asOf: { type: 'string', maxLength: 64 } },
+          additionalProperties: false,
+        },
         response: errorResponses,
       },
     },
@@ -63,7 +67,15 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
   );
 
   app.get<{
-    Querystring: { type: string; id: string; linkTypes?: string; direction?: Direction; depth?: number; asOf?: string; limit?: number };
+    Querystring: {
+      type: string;
+      id: string;
+      linkTypes?: string;
+      direction?: Direction;
+      depth?: number;
+      asOf?: string;
+      limit?: number;
+    };
   }>(
     '/v1/graph/traverse',
     {
@@ -92,7 +104,12 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
       const q = request.query;
       return strata.queries.traverse({
         ...q,
-        linkTypes: q.linkTypes ? q.linkTypes.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        linkTypes: q.linkTypes
+          ? q.linkTypes
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined,
       });
     },
   );
@@ -128,7 +145,10 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
       },
     },
     async (request, reply) => {
-      const events = strata.queries.eventsByDate(request.query.from, request.query.to ?? new Date().toISOString());
+      const events = strata.queries.eventsByDate(
+        request.query.from,
+        request.query.to ?? new Date().toISOString(),
+      );
       async function* lines() {
         for await (const e of events) yield `${JSON.stringify(e)}\n`;
       }

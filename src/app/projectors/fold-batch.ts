@@ -5,7 +5,7 @@
  */
 import type { EventEnvelope } from '../../core/event.js';
 import { type AggregateRef, aggregateKey } from '../../core/keys.js';
-import { initialObjectState, evolveObject, type ObjectState } from '../../core/object-aggregate.js';
+import { evolveObject, initialObjectState, type ObjectState } from '../../core/object-aggregate.js';
 import type { EventStore } from '../../ports/event-store.js';
 
 export interface AggregateBatch extends AggregateRef {
@@ -31,7 +31,11 @@ export function groupByAggregate(events: EventEnvelope[]): AggregateBatch[] {
 }
 
 /** The object's state at `version`, folded from the event store. */
-export async function stateFromStore(store: EventStore, ref: AggregateRef, version: number): Promise<ObjectState> {
+export async function stateFromStore(
+  store: EventStore,
+  ref: AggregateRef,
+  version: number,
+): Promise<ObjectState> {
   let state = initialObjectState(ref.type, ref.id);
   for await (const e of store.readStream(ref, { toVersion: version })) state = evolveObject(state, e);
   return state;

@@ -26,7 +26,9 @@ function changeOf(e: EventEnvelope, ontology: Ontology): GraphChange {
       const d = e.data as EventData['ObjectUpdated'];
       const type = findObjectType(ontology, e.aggregate_type);
       const title = type ? d.properties[type.titleProperty] : undefined;
-      return title === undefined ? { kind: 'none' } : { kind: 'node', title: title === null ? e.aggregate_id : String(title) };
+      return title === undefined
+        ? { kind: 'none' }
+        : { kind: 'node', title: title === null ? e.aggregate_id : String(title) };
     }
     case 'ObjectDeleted':
       return { kind: 'deleted' };
@@ -44,9 +46,7 @@ function changeOf(e: EventEnvelope, ontology: Ontology): GraphChange {
 }
 
 export class GraphProjector {
-  constructor(
-    private readonly deps: { graph: GraphStore; store: EventStore; ontology: OntologyCache },
-  ) {}
+  constructor(private readonly deps: { graph: GraphStore; store: EventStore; ontology: OntologyCache }) {}
 
   /** Applies a batch idempotently: events at or below the stored version change nothing. */
   async project(events: EventEnvelope[], graph: GraphStore = this.deps.graph): Promise<ProjectionOutcome> {

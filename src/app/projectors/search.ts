@@ -39,11 +39,12 @@ export class SearchProjector {
   /** Documents the engine refused, kept for the admin API (most recent last). */
   readonly failures: WriteOutcome['failed'] = [];
 
-  constructor(
-    private readonly deps: { search: SearchIndex; store: EventStore; ontology: OntologyCache },
-  ) {}
+  constructor(private readonly deps: { search: SearchIndex; store: EventStore; ontology: OntologyCache }) {}
 
-  async project(events: EventEnvelope[], writer: SearchWriter = this.deps.search): Promise<ProjectionOutcome> {
+  async project(
+    events: EventEnvelope[],
+    writer: SearchWriter = this.deps.search,
+  ): Promise<ProjectionOutcome> {
     for (const e of events) {
       if (e.event_type === 'OntologyChanged') {
         await this.deps.search.configure((e.data as EventData['OntologyChanged']).ontology);
@@ -52,7 +53,8 @@ export class SearchProjector {
     const groups = groupByAggregate(events);
     if (groups.length === 0) return { applied: 0, skipped: events.length, resets: 0 };
     let { ontology } = await this.deps.ontology.current();
-    if (groups.some((g) => !findObjectType(ontology, g.type))) ontology = (await this.deps.ontology.reload()).ontology;
+    if (groups.some((g) => !findObjectType(ontology, g.type)))
+      ontology = (await this.deps.ontology.reload()).ontology;
     const existing = await writer.get(groups);
     const docs: SearchDocument[] = [];
     let resets = 0;
@@ -74,7 +76,8 @@ export class SearchProjector {
         }
       }
       // An aggregate that never existed (only void markers) has no document.
-      if (state.version > start && (state.exists || state.deleted)) docs.push(toSearchDocument(state, ontology));
+      if (state.version > start && (state.exists || state.deleted))
+        docs.push(toSearchDocument(state, ontology));
     }
     const outcome = await writer.upsert(docs);
     if (outcome.failed.length) {
