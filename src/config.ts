@@ -14,6 +14,8 @@ export type EventStoreConfig =
       region: string;
       forcePathStyle: boolean;
       createBucket: boolean;
+      /** From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN); else the SDK's default chain. */
+      credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
     };
 
 export type DatabaseConfig = { kind: 'pglite'; dir: string } | { kind: 'postgres'; url: string };
@@ -69,7 +71,7 @@ function parseUrl(name: string, raw: string): URL {
 }
 
 /** `file:///path` or a bare path, or `s3://bucket/prefix?endpoint=…&region=…&forcePathStyle=true`. */
-export function parseEventStore(raw: string | undefined, dataDir: string): EventStoreConfig {
+export function parseEventStore(raw: string | undefined, dataDir: string, env: Env = process.env): EventStoreConfig {
   const name = 'STRATA_EVENT_STORE';
   if (!raw) return { kind: 'fs', root: resolve(dataDir, 'store') };
   if (!raw.includes('://')) return { kind: 'fs', root: resolve(raw) };
@@ -93,9 +95,17 @@ export function parseEventStore(raw: string | undefined, dataDir: string): Event
     bucket,
     prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
     endpoint,
-    region: url.searchParams.get('region') ?? process.env.AWS_REGION ?? 'us-east-1',
+    region: url.searchParams.get('region') ?? env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: (url.searchParams.get('forcePathStyle') ?? (endpoint ? 'true' : 'false')) === 'true',
     createBucket: (url.searchParams.get('createBucket') ?? 'true') === 'true',
+    credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          }
+        : undefined,
   };
 }
 
@@ -181,7 +191,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   return {
     dataDir,
     auth,
-    eventStore: parseEventStore(env.STRATA_EVENT_STORE, dataDir),
+    eventStore: parseEventStore(env.STRATA_EVENT_STORE, dataDir, env),
     database,
     bus,
     search,

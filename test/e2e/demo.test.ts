@@ -6,12 +6,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { enginesEnabled } from '../support/engines.js';
 import { runStrata } from '../support/process.js';
 
-describe('strata demo --once', () => {
+// The same demo on the real engines (npm run test:all) must give the same answers.
+const shapes = enginesEnabled() ? ['embedded', 'local'] : ['embedded'];
+
+describe.each(shapes)('strata demo --once --engines %s', (engines) => {
   it('imports all 250 countries and 1,605 links and answers correctly', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strata-demo-'));
-    const r = await runStrata(['demo', '--once', '--port', '0', '--data', dir]);
+    const r = await runStrata(['demo', '--once', '--port', '0', '--data', dir, '--engines', engines]);
     expect(r.stdout).toContain(
       'Imported 595 objects (250 Country, 6 Region, 24 Subregion, 162 Currency, 153 Language)',
     );

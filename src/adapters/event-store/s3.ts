@@ -151,6 +151,7 @@ export class S3BlobStore implements BlobStore {
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       forcePathStyle: config.forcePathStyle,
+      ...(config.credentials ? { credentials: config.credentials } : {}),
       // Retries are done by `send` below, not by the SDK (maxAttempts 1): 409 ConditionalRequestConflict
       // must be retried too, ping needs a shorter budget, and exhaustion must name the endpoint.
       maxAttempts: 1,
