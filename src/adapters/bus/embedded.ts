@@ -19,6 +19,9 @@ import type { SqlClient } from '../../ports/sql.js';
 const CHANNEL = 'strata_bus';
 const LEASE_MS = 15_000;
 const POLL_MS = 500;
+/** How long consumed messages stay in the log (the event store keeps the truth). */
+const RETENTION_MS = 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS strata_bus_partitions (
@@ -101,6 +104,7 @@ export class EmbeddedBus implements Bus {
     const owner = randomUUID();
     const maxBatch = options.maxBatch ?? 500;
     let running = true;
+    let lastPrune = 0;
     let wake: (() => void) | undefined;
     const unlisten = await this.sql.listen(CHANNEL, () => wake?.());
 
@@ -124,6 +128,10 @@ export class EmbeddedBus implements Bus {
           }
           const batch = await this.fetch(options.group, maxBatch);
           if (batch.length === 0) {
+            if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+              lastPrune = Date.now();
+              await this.prune();
+            }
             await pause(POLL_MS);
             continue;
           }
@@ -201,6 +209,19 @@ export class EmbeddedBus implements Bus {
         );
       }
     });
+  }
+
+  /** Deletes messages every known group has consumed, once older than the retention. */
+  async prune(retentionMs = RETENTION_MS): Promise<number> {
+    const r = await this.sql.query(
+      `DELETE FROM strata_bus_log l
+       USING (SELECT partition, min(committed) AS low, count(*) AS groups FROM strata_bus_offsets GROUP BY partition) o
+       WHERE l.partition = o.partition AND l."offset" < o.low
+         AND o.groups = (SELECT count(DISTINCT group_id) FROM strata_bus_offsets)
+         AND l.appended_at < now() - ($1::int * interval '1 millisecond')`,
+      [retentionMs],
+    );
+    return r.rowCount;
   }
 
   async lag(group: string): Promise<ConsumerLag[]> {
