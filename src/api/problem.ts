@@ -2,6 +2,8 @@
  * The one mapping from errors to HTTP: every failure leaves as application/problem+json with a
  * stable code, never a stack trace. Fastify's own request errors map onto the Strata catalogue.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ERRORS,
@@ -56,6 +58,8 @@ function fromFastify(error: FastifyError): StrataError | undefined {
       return new StrataError('STRATA_ERR_MEDIA_TYPE_UNSUPPORTED', 'send application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new StrataError('STRATA_ERR_REQUEST_INVALID', 'the JSON body is empty');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new StrataError('STRATA_ERR_URI_TOO_LONG', 'a path segment is longer than the server accepts');
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new StrataError('STRATA_ERR_REQUEST_INVALID', error.message.replace(/^[A-Z_]+: /, ''));
@@ -86,4 +90,30 @@ export function errorHandler(
     new StrataError('STRATA_ERR_INTERNAL', 'an unexpected error occurred; it has been logged'),
     request,
   );
+}
+
+/**
+ * Answers requests Node's HTTP parser refused before Fastify saw them (headers too large,
+ * malformed HTTP, timeouts) with problem+json too, instead of Fastify's default plain JSON.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const strata =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new StrataError(
+          'STRATA_ERR_HEADERS_TOO_LARGE',
+          'the request line and headers exceed the server limit',
+        )
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new StrataError('STRATA_ERR_REQUEST_TIMEOUT', 'the request was not received in time')
+        : new StrataError('STRATA_ERR_REQUEST_INVALID', 'the request is not valid HTTP/1.1');
+  const { instance: _none, ...problem } = problemOf(strata, '');
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${strata.status} ${STATUS_CODES[strata.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -8,7 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Strata } from '../app/runtime.js';
 import { StrataError } from '../core/errors.js';
 import { authHook } from './auth.js';
-import { errorHandler, sendProblem } from './problem.js';
+import { rejectUnstorableBody } from './body-guard.js';
+import { clientErrorHandler, errorHandler, sendProblem } from './problem.js';
 import { commandRoutes } from './routes/commands.js';
 import { operationRoutes } from './routes/operations.js';
 import { queryRoutes } from './routes/queries.js';
@@ -24,6 +25,9 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
     bodyLimit: strata.config.http.bodyLimit,
     // Path segments may hold any encoded ID (including %2F); keep them intact for the router.
     routerOptions: { maxParamLength: 4096 },
+    // Bad percent-encoding and over-long segments fail in the router: answer them as problem+json too.
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
     ajv: {
       customOptions: {
         removeAdditional: false,
@@ -33,6 +37,8 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
       },
     },
   });
+  // Every body is JSON: text/plain (a Fastify default) must be a 415 like any other media type.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('actor', 'anonymous');
   app.decorateRequest('role', 'reader');
   app.setErrorHandler(errorHandler);
@@ -63,6 +69,7 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addHook('onRequest', authHook(strata.config.auth));
+  app.addHook('preValidation', rejectUnstorableBody);
 
   commandRoutes(app, strata);
   queryRoutes(app, strata);

@@ -7,7 +7,7 @@ import { StrataError, type Violation } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
 import { type AggregateRef, assertValidId } from '../core/keys.js';
 import { evolveObject, initialObjectState, type ObjectState } from '../core/object-aggregate.js';
-import { findLinkType, type Ontology, requireObjectType } from '../core/ontology.js';
+import { findLinkType, type Ontology, requireObjectType, scalarProblem } from '../core/ontology.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Direction, GraphStore, TraverseResult } from '../ports/graph-store.js';
 import type {
@@ -203,7 +203,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       }
       return { field, valueType: 'link' };
     }
-    const p = type.properties[field];
+    const p = Object.hasOwn(type.properties, field) ? type.properties[field] : undefined;
     if (!p) {
       violations.push({ path, message: `'${field}' is not a property of ${type.apiName}` });
       return undefined;
@@ -215,6 +215,12 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
     return { field, valueType: p.type };
   };
   const checkValue = (f: FieldRef, v: unknown, path: string) => {
+    // The engines cast these values: one that cannot be cast must be a 400, not a failed query.
+    if (f.valueType === 'date' || f.valueType === 'timestamp') {
+      const problem = scalarProblem({ type: f.valueType }, v);
+      if (problem) violations.push({ path, message: problem });
+      return;
+    }
     const numeric = f.valueType === 'integer' || f.valueType === 'double';
     const ok = numeric
       ? typeof v === 'number' && Number.isFinite(v)
@@ -246,6 +252,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       checkValue(ref, f.eq, `${path}/eq`);
       filters.push({ ...ref, op: 'eq', value: f.eq });
     } else if (f.in !== undefined) {
+      if (f.in.length === 0) violations.push({ path: `${path}/in`, message: 'needs at least one value' });
       for (const [j, v] of f.in.entries()) checkValue(ref, v, `${path}/in/${j}`);
       filters.push({ ...ref, op: 'in', values: f.in });
     } else if (f.exists !== undefined) {

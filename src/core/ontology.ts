@@ -107,14 +107,15 @@ export function validateOntology(o: Ontology): Violation[] {
         v.push({ path: `${pat}/values`, message: 'an enum property needs a non-empty values list' });
       }
     }
-    const pk = t.properties[t.primaryKey];
+    // Own properties only: a name like 'constructor' must not resolve to Object.prototype.
+    const pk = Object.hasOwn(t.properties, t.primaryKey) ? t.properties[t.primaryKey] : undefined;
     if (!pk) v.push({ path: `${at}/primaryKey`, message: `primary key '${t.primaryKey}' is not a property` });
     else if (!['string', 'integer'].includes(pk.type) || pk.array) {
       v.push({ path: `${at}/primaryKey`, message: 'the primary key must be a string or integer property' });
     } else if (!pk.required) {
       v.push({ path: `${at}/primaryKey`, message: 'the primary key property must be required' });
     }
-    if (!t.properties[t.titleProperty]) {
+    if (!Object.hasOwn(t.properties, t.titleProperty)) {
       v.push({
         path: `${at}/titleProperty`,
         message: `title property '${t.titleProperty}' is not a property`,
@@ -192,10 +193,43 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
 export type PropertyValue = unknown;
 export type Properties = Record<string, PropertyValue>;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function scalarProblem(p: PropertyDef, value: unknown): string | undefined {
+/**
+ * A real calendar day from year 1 on. Date.parse rolls 2020-02-31 over into March, while the
+ * engines refuse it, and one such stored value would break every search on its field.
+ */
+function isCalendarDay(y: string, m: string, d: string): boolean {
+  const [year, month, day] = [Number(y), Number(m), Number(d)];
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+}
+
+function isDate(value: unknown): boolean {
+  const m = typeof value === 'string' ? DATE.exec(value) : null;
+  return m !== null && isCalendarDay(m[1]!, m[2]!, m[3]!);
+}
+
+/** ISO-8601 with a zone; time of day 00:00–23:59:59, UTC offsets within ±14:00 (the real-world range). */
+function isTimestamp(value: unknown): boolean {
+  const m = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
+  if (!m || !isCalendarDay(m[1]!, m[2]!, m[3]!)) return false;
+  const offset = Number(m[7] ?? 0) * 60 + Number(m[8] ?? 0);
+  return (
+    Number(m[4]) <= 23 &&
+    Number(m[5]) <= 59 &&
+    Number(m[6] ?? 0) <= 59 &&
+    Number(m[8] ?? 0) <= 59 &&
+    offset <= 14 * 60
+  );
+}
+
+/** Why `value` is not a valid scalar of the property's type, or undefined when it is. */
+export function scalarProblem(p: Pick<PropertyDef, 'type' | 'values'>, value: unknown): string | undefined {
   switch (p.type) {
     case 'string':
       return typeof value === 'string' ? undefined : 'must be a string';
@@ -206,13 +240,9 @@ function scalarProblem(p: PropertyDef, value: unknown): string | undefined {
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be a boolean';
     case 'date':
-      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))
-        ? undefined
-        : 'must be a date (YYYY-MM-DD)';
+      return isDate(value) ? undefined : 'must be a date (YYYY-MM-DD)';
     case 'timestamp':
-      return typeof value === 'string' && TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value))
-        ? undefined
-        : 'must be an ISO-8601 timestamp with a time zone';
+      return isTimestamp(value) ? undefined : 'must be an ISO-8601 timestamp with a time zone';
     case 'enum':
       return typeof value === 'string' && (p.values ?? []).includes(value)
         ? undefined
@@ -247,7 +277,7 @@ export function validateProperties(
   const v: Violation[] = [];
   for (const [name, value] of Object.entries(props)) {
     const at = `/properties/${name}`;
-    const def = type.properties[name];
+    const def = Object.hasOwn(type.properties, name) ? type.properties[name] : undefined;
     if (!def) {
       v.push({ path: at, message: `unknown property of ${type.apiName}` });
       continue;

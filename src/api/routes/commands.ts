@@ -36,12 +36,17 @@ export function commandContext(request: FastifyRequest): CommandContext {
   };
 }
 
+/** A path segment for any ID: dots encoded too, so the IDs '.' and '..' are not resolved away as dot-segments. */
+function pathSegment(value: string): string {
+  return encodeURIComponent(value).replaceAll('.', '%2E');
+}
+
 export function accepted(reply: FastifyReply, result: CommandResult): FastifyReply {
   reply.header('ETag', `"${result.version}"`);
   if (result.aggregate_type !== 'ontology') {
     reply.header(
       'Location',
-      `/v1/objects/${encodeURIComponent(result.aggregate_type)}/${encodeURIComponent(result.aggregate_id)}`,
+      `/v1/objects/${pathSegment(result.aggregate_type)}/${pathSegment(result.aggregate_id)}`,
     );
   }
   return reply.status(202).send(result);

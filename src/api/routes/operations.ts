@@ -72,7 +72,12 @@ export function operationRoutes(app: FastifyInstance, strata: Strata): void {
       schema: {
         tags: ['admin'],
         summary: 'Move a dead letter back to the outbox',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        params: {
+          type: 'object',
+          required: ['id'],
+          // Beyond a safe integer the ID would be rounded (and overflow a bigint): a 400, not a 500.
+          properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+        },
       },
     },
     async (request) => {
@@ -112,9 +117,13 @@ export function operationRoutes(app: FastifyInstance, strata: Strata): void {
     '/v1/admin/rebuild',
     {
       config: admin,
+      // The body is optional: without one, validate (and rebuild) as if it were {}.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['admin'],
-        summary: 'Rebuild projections from the event store (blue/green for search)',
+        summary: 'Rebuild projections from the event store (blue/green for search); no body rebuilds both',
         body: {
           type: 'object',
           additionalProperties: false,
