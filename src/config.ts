@@ -71,7 +71,11 @@ function parseUrl(name: string, raw: string): URL {
 }
 
 /** `file:///path` or a bare path, or `s3://bucket/prefix?endpoint=…&region=…&forcePathStyle=true`. */
-export function parseEventStore(raw: string | undefined, dataDir: string, env: Env = process.env): EventStoreConfig {
+export function parseEventStore(
+  raw: string | undefined,
+  dataDir: string,
+  env: Env = process.env,
+): EventStoreConfig {
   const name = 'STRATA_EVENT_STORE';
   if (!raw) return { kind: 'fs', root: resolve(dataDir, 'store') };
   if (!raw.includes('://')) return { kind: 'fs', root: resolve(raw) };
