@@ -40,12 +40,25 @@ async function* readAhead<T, R>(
   window: number,
   read: (t: T) => Promise<R>,
 ): AsyncGenerator<R> {
-  const queue: Promise<R>[] = [];
+  // Each read settles into a value or an error at once, so a failure ahead of its turn is never an
+  // unhandled rejection (which would end the process); it is thrown when its turn comes.
+  type Settled = { ok: true; value: R } | { ok: false; error: unknown };
+  const queue: Promise<Settled>[] = [];
+  const start = (item: T): Promise<Settled> =>
+    read(item).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  const next = async (): Promise<R> => {
+    const settled = await queue.shift()!;
+    if (!settled.ok) throw settled.error;
+    return settled.value;
+  };
   for await (const item of items) {
-    queue.push(read(item));
-    if (queue.length >= window) yield await queue.shift()!;
+    queue.push(start(item));
+    if (queue.length >= window) yield await next();
   }
-  while (queue.length) yield await queue.shift()!;
+  while (queue.length) yield await next();
 }
 
 function parseEvent(key: string, body: string): EventEnvelope {
