@@ -96,8 +96,10 @@ export class CommandHandler {
     return this.execute(ONTOLOGY_AGGREGATE, ctx, async (events) => {
       const state = events.reduce(evolveOntology, initialOntologyState);
       return { event_type: 'OntologyChanged', data: decideOntology(state, next) };
-    }).then((r) => {
-      this.deps.ontology.set({ version: r.version, ontology: next });
+    }).then(async (r) => {
+      // A deduplicated retry committed nothing new: the cache must hold what the store holds.
+      if (r.deduplicated) await this.deps.ontology.reload();
+      else this.deps.ontology.set({ version: r.version, ontology: next });
       return r;
     });
   }
@@ -278,8 +280,14 @@ export class CommandHandler {
       await store.append(event);
     } catch (e) {
       if (e instanceof ConcurrencyConflict) {
-        // A retried PUT may find our own object: then we did commit.
-        const there = await store.readVersion(ref, event.version).catch(() => undefined);
+        // A retried PUT may find our own object: then we did commit. If we cannot tell, the
+        // intent stays pending and the relay's sweep settles it (never drop a maybe-committed event).
+        let there: EventEnvelope | undefined;
+        try {
+          there = await store.readVersion(ref, event.version);
+        } catch (readError) {
+          throw asUnavailable('event store', readError);
+        }
         if (there?.event_id !== event.event_id) {
           await outbox
             .removeIntent(event.event_id)

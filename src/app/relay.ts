@@ -198,7 +198,7 @@ export class Relay {
         const marker = this.voidMarker(row);
         await store.append(marker);
         await store.writeDatedCopy(marker);
-        await outbox.voidIntent(row.eventId, marker.event_id);
+        await outbox.voidIntent(row, marker.event_id);
         this.counters.voided++;
         return true;
       } catch (e) {

@@ -49,7 +49,7 @@ export interface Outbox {
    * Points an abandoned intent at the void marker that fenced its version and marks it ready, so
    * projections see every version.
    */
-  voidIntent(eventId: string, voidEventId: string): Promise<void>;
+  voidIntent(intent: OutboxRef, voidEventId: string): Promise<void>;
   /** Removes an intent whose commit lost or failed. */
   removeIntent(eventId: string): Promise<void>;
   /**

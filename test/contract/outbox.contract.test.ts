@@ -66,9 +66,15 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     await outbox.recordIntent(lost);
     await outbox.recordIntent(voided);
     await outbox.removeIntent(lost.eventId);
-    await outbox.voidIntent(voided.eventId, 'VOID-1');
+    await outbox.voidIntent(voided, 'VOID-1');
     const rows = await outbox.claimReady(all, 10);
     expect(rows.map((r) => [r.eventId, r.aggregateId, r.version])).toEqual([['VOID-1', 'B', 1]]);
+    // A writer that gave up removed its intent first: the marker still gets delivered.
+    const gone = ref('C', 1);
+    await outbox.recordIntent(gone);
+    await outbox.removeIntent(gone.eventId);
+    await outbox.voidIntent(gone, 'VOID-2');
+    expect((await outbox.claimReady(all, 10)).map((r) => r.eventId)).toEqual(['VOID-1', 'VOID-2']);
   });
 
   it('finds stale pending intents', async () => {

@@ -44,7 +44,8 @@ describe('exclusive-create probe at start-up', () => {
 describe('reading a stream ahead', () => {
   it('surfaces a failed read as an error of the iteration, not an unhandled rejection', async () => {
     const blobs = memoryBlobs(true);
-    for (let v = 1; v <= 5; v++) await blobs.putIfAbsent(`streams/City/X/${String(v).padStart(16, '0')}.json`, '{}');
+    for (let v = 1; v <= 5; v++)
+      await blobs.putIfAbsent(`streams/City/X/${String(v).padStart(16, '0')}.json`, '{}');
     const failing: BlobStore = {
       ...blobs,
       async *list() {

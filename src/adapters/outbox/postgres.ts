@@ -3,7 +3,6 @@
  * leases for relays, dead letters. Per-aggregate order: a row is claimable only when no lower
  * version of its aggregate is pending, backing off, or dead-lettered.
  */
-import { aggregateKey, partitionOf } from '../../core/keys.js';
 import type { DeadLetter, Outbox, OutboxRef, OutboxRow, OutboxStats } from '../../ports/outbox.js';
 import type { SqlClient, SqlExecutor } from '../../ports/sql.js';
 
@@ -80,6 +79,13 @@ CREATE TABLE IF NOT EXISTS strata_relays (
 );
 `;
 
+/**
+ * The relay partition of an aggregate, computed by the database so that a change of the partition
+ * count re-partitions existing rows at start-up (see migrate) instead of stranding them.
+ */
+const PARTITION_OF = (n: string) =>
+  `mod(hashtext(aggregate_type || '/' || aggregate_id)::bigint + 2147483648, ${n})::int`;
+
 /** Exponential backoff with jitter, capped at 30 s, before a failed row is tried again. */
 function backoffMs(attempts: number): number {
   const base = Math.min(30_000, 200 * 2 ** Math.min(attempts, 10));
@@ -100,20 +106,19 @@ export class PostgresOutbox implements Outbox {
       [this.partitions],
     );
     await this.sql.query('DELETE FROM strata_relay_partitions WHERE partition >= $1', [this.partitions]);
+    for (const table of ['strata_outbox', 'strata_dead_letters']) {
+      await this.sql.query(
+        `UPDATE ${table} SET partition = ${PARTITION_OF('$1::int')} WHERE partition <> ${PARTITION_OF('$1::int')}`,
+        [this.partitions],
+      );
+    }
   }
 
   async recordIntent(ref: OutboxRef): Promise<void> {
     await this.sql.query(
       `INSERT INTO strata_outbox (event_id, aggregate_type, aggregate_id, version, stream_key, partition, status)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending')`,
-      [
-        ref.eventId,
-        ref.aggregateType,
-        ref.aggregateId,
-        ref.version,
-        ref.streamKey,
-        partitionOf(aggregateKey({ type: ref.aggregateType, id: ref.aggregateId }), this.partitions),
-      ],
+       SELECT $1, $2::text, $3::text, $4, $5, mod(hashtext($2::text || '/' || $3::text)::bigint + 2147483648, $6)::int, 'pending'`,
+      [ref.eventId, ref.aggregateType, ref.aggregateId, ref.version, ref.streamKey, this.partitions],
     );
   }
 
@@ -124,12 +129,28 @@ export class PostgresOutbox implements Outbox {
     });
   }
 
-  async voidIntent(eventId: string, voidEventId: string): Promise<void> {
+  async voidIntent(intent: OutboxRef, voidEventId: string): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      await tx.query(`UPDATE strata_outbox SET event_id = $2, status = 'ready' WHERE event_id = $1`, [
-        eventId,
-        voidEventId,
-      ]);
+      const r = await tx.query(
+        `UPDATE strata_outbox SET event_id = $2, status = 'ready' WHERE event_id = $1`,
+        [intent.eventId, voidEventId],
+      );
+      if (r.rowCount === 0) {
+        // The writer removed its intent meanwhile: the marker still needs a row of its own.
+        await tx.query(
+          `INSERT INTO strata_outbox (event_id, aggregate_type, aggregate_id, version, stream_key, partition, status)
+           SELECT $1, $2::text, $3::text, $4, $5, mod(hashtext($2::text || '/' || $3::text)::bigint + 2147483648, $6)::int, 'ready'
+           ON CONFLICT (event_id) DO NOTHING`,
+          [
+            voidEventId,
+            intent.aggregateType,
+            intent.aggregateId,
+            intent.version,
+            intent.streamKey,
+            this.partitions,
+          ],
+        );
+      }
       await tx.query(`SELECT pg_notify('${CHANNEL}', '')`);
     });
   }
