@@ -125,8 +125,6 @@ export class Relay {
   private async deliver(rows: OutboxRow[]): Promise<{ delivered: number; failed: number }> {
     if (rows.length === 0) return { delivered: 0, failed: 0 };
     const blocked = new Set<string>();
-    const messages: BusMessage[] = [];
-    const ids: number[] = [];
     let failed = 0;
     const events = await Promise.all(
       rows.map((row) =>
@@ -136,6 +134,14 @@ export class Relay {
         ),
       ),
     );
+    const fail = async (row: OutboxRow, problem: string) => {
+      blocked.add(aggregateKey(ref(row)));
+      failed++;
+      const outcome = await this.deps.outbox.recordFailure(row.id, problem, this.opts.maxAttempts);
+      if (outcome === 'dead-lettered') this.counters.deadLettered++;
+      this.opts.log?.(`relay: ${problem} (${outcome})`);
+    };
+    const ready: { row: OutboxRow; message: BusMessage }[] = [];
     for (const [i, row] of rows.entries()) {
       const key = aggregateKey(ref(row));
       if (blocked.has(key)) continue;
@@ -149,33 +155,53 @@ export class Relay {
               ? `${row.streamKey} holds event ${event.event_id}, not ${row.eventId}`
               : undefined;
       if (problem || !event) {
-        blocked.add(key);
-        failed++;
-        const outcome = await this.deps.outbox.recordFailure(
-          row.id,
-          problem ?? 'unknown',
-          this.opts.maxAttempts,
-        );
-        if (outcome === 'dead-lettered') this.counters.deadLettered++;
-        this.opts.log?.(`relay: ${problem} (${outcome})`);
+        await fail(row, problem ?? 'unknown');
         continue;
       }
-      messages.push({ key: busKey(event), headers: busHeaders(event, row.streamKey), event });
-      ids.push(row.id);
+      ready.push({ row, message: { key: busKey(event), headers: busHeaders(event, row.streamKey), event } });
     }
-    if (messages.length === 0) return { delivered: 0, failed };
+    if (ready.length === 0) return { delivered: 0, failed };
+    // A relay that stalled past its lease must not publish over its successor: renew and keep
+    // only the partitions still ours, right before publishing.
+    const held = new Set(
+      await this.deps.outbox.confirmLeases(this.owner, this.partitions, this.opts.leaseMs),
+    );
+    const mine = ready.filter((r) => held.has(r.row.partition));
     // Ready rows already have their dated copy: writers and settle() write it before marking ready.
-    await this.deps.bus.publish(messages);
-    await this.deps.outbox.markDelivered(ids);
-    this.counters.delivered += messages.length;
-    return { delivered: messages.length, failed };
+    const delivered: number[] = [];
+    try {
+      await this.deps.bus.publish(mine.map((r) => r.message));
+      delivered.push(...mine.map((r) => r.row.id));
+    } catch (e) {
+      // The bus is down (ping throws: retry the whole pass later, nothing counted against rows),
+      // or it refused a message: then publish one by one so only that row fails.
+      await this.deps.bus.ping();
+      for (const r of mine) {
+        if (blocked.has(aggregateKey(ref(r.row)))) continue;
+        try {
+          await this.deps.bus.publish([r.message]);
+          delivered.push(r.row.id);
+        } catch (single) {
+          await fail(r.row, `the bus refused ${r.row.streamKey}: ${(single as Error).message ?? single}`);
+        }
+      }
+      this.opts.log?.('relay: a batch was refused; published one by one', e);
+    }
+    await this.deps.outbox.markDelivered(delivered);
+    this.counters.delivered += delivered.length;
+    return { delivered: delivered.length, failed };
   }
 
   private async settleStaleIntents(): Promise<number> {
     const stale = await this.deps.outbox.staleIntents(this.partitions, this.opts.intentTimeoutMs, 100);
     let settled = 0;
     for (const row of stale) {
-      if (await this.settle(row)) settled++;
+      try {
+        if (await this.settle(row)) settled++;
+      } catch (e) {
+        // One intent that cannot be settled now must not stop the others or the deliveries.
+        this.opts.log?.(`relay: cannot settle the intent of ${row.streamKey} yet`, e);
+      }
     }
     return settled;
   }
@@ -195,7 +221,8 @@ export class Relay {
         return true;
       }
       try {
-        const marker = this.voidMarker(row);
+        const previous = row.version > 1 ? await store.readVersion(ref(row), row.version - 1) : undefined;
+        const marker = this.voidMarker(row, previous);
         await store.append(marker);
         await store.writeDatedCopy(marker);
         await outbox.voidIntent(row, marker.event_id);
@@ -209,8 +236,9 @@ export class Relay {
     return false;
   }
 
-  private voidMarker(row: OutboxRow): EventEnvelope {
-    const at = this.deps.clock.now();
+  private voidMarker(row: OutboxRow, previous: EventEnvelope | undefined): EventEnvelope {
+    // Event time strictly increases per aggregate, as for every other event.
+    const at = Math.max(this.deps.clock.now(), previous ? Date.parse(previous.occurred_at) + 1 : 0);
     const id = this.deps.ids.eventId(at);
     return {
       event_id: id,

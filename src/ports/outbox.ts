@@ -57,6 +57,11 @@ export interface Outbox {
    * partitions it holds now. Leases of dead owners are taken over once expired.
    */
   leasePartitions(owner: string, leaseMs: number): Promise<number[]>;
+  /**
+   * Renews the leases `owner` still holds among `partitions` and returns those; a partition whose
+   * lease expired (and may have been taken over) is left out.
+   */
+  confirmLeases(owner: string, partitions: number[], leaseMs: number): Promise<number[]>;
   /** Gives up every partition lease of `owner` (clean shutdown). */
   releasePartitions(owner: string): Promise<void>;
   /**

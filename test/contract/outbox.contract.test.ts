@@ -144,6 +144,9 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
       'takeover',
     );
     expect(taken).toHaveLength(p);
+    // The stalled owner learns it lost the lease before it publishes anything.
+    expect(await outbox.confirmLeases('r3', taken, 60_000)).toEqual([]);
+    expect(await outbox.confirmLeases('r4', [0, 1], 60_000)).toEqual([0, 1]);
     expect((await outbox.stats()).partitions.every((x) => x.owner === 'r4')).toBe(true);
   });
 

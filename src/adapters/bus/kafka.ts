@@ -142,6 +142,9 @@ function decode(m: KafkaMessage): DeliveredMessage {
   };
 }
 
+/** Largest produce request the adapter builds (the broker default limit is 1 MiB). */
+const MAX_BATCH_BYTES = 512 * 1024;
+
 export class KafkaBus implements Bus {
   readonly topic: string;
   private partitionCount: number;
@@ -250,16 +253,35 @@ export class KafkaBus implements Bus {
   }
 
   private async send(messages: BusMessage[]): Promise<void> {
+    // Batches stay well below the broker's default message.max.bytes (1 MiB); a single message
+    // larger than that is refused by the broker and reported for that message alone.
+    const records = messages.map((m) => ({
+      topic: this.topic,
+      key: m.key,
+      value: JSON.stringify(m.event),
+      headers: m.headers,
+    }));
+    let chunk: typeof records = [];
+    let bytes = 0;
+    for (const r of records) {
+      const size = Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + 200;
+      if (chunk.length > 0 && bytes + size > MAX_BATCH_BYTES) {
+        await this.sendChunk(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(r);
+      bytes += size;
+    }
+    if (chunk.length) await this.sendChunk(chunk);
+  }
+
+  private async sendChunk(
+    records: { topic: string; key: string; value: string; headers: Record<string, string> }[],
+  ): Promise<void> {
     const producer = this.producer();
     try {
-      await producer.send({
-        messages: messages.map((m) => ({
-          topic: this.topic,
-          key: m.key,
-          value: JSON.stringify(m.event),
-          headers: m.headers,
-        })),
-      });
+      await producer.send({ messages: records });
     } catch (e) {
       // A failed send may have been written anyway while the client did not count its sequence
       // numbers: a fresh producer id keeps the broker from taking the next batch for a duplicate.

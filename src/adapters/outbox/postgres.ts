@@ -203,6 +203,17 @@ export class PostgresOutbox implements Outbox {
     });
   }
 
+  async confirmLeases(owner: string, partitions: number[], leaseMs: number): Promise<number[]> {
+    if (partitions.length === 0) return [];
+    const r = await this.sql.query<{ partition: number }>(
+      `UPDATE strata_relay_partitions SET lease_until = now() + ($3::int * interval '1 millisecond')
+       WHERE owner = $1 AND partition = ANY($2::int[]) AND lease_until > now()
+       RETURNING partition`,
+      [owner, partitions, leaseMs],
+    );
+    return r.rows.map((x) => x.partition).sort((a, b) => a - b);
+  }
+
   async releasePartitions(owner: string): Promise<void> {
     await this.sql.query(
       `UPDATE strata_relay_partitions SET owner = NULL, lease_until = NULL WHERE owner = $1`,
