@@ -7,7 +7,13 @@
  *   5 outbox: mark ready → the relay delivers (ready always implies the dated copy exists)
  * A crash after 2 or 3 leaves a pending intent that the relay resolves (see relay.ts).
  */
-import { ConcurrencyConflict, EngineUnavailable, isStrataError, StrataError } from '../core/errors.js';
+import {
+  ConcurrencyConflict,
+  EngineUnavailable,
+  isStrataError,
+  StrataError,
+  ValidationFailed,
+} from '../core/errors.js';
 import { type EventEnvelope, ONTOLOGY_AGGREGATE, SCHEMA_VERSION } from '../core/event.js';
 import { type AggregateRef, aggregateKey, assertValidId, streamKey } from '../core/keys.js';
 import {
@@ -26,6 +32,7 @@ import {
   requireObjectType,
 } from '../core/ontology.js';
 import { decideOntology, evolveOntology, initialOntologyState } from '../core/ontology-aggregate.js';
+import { unstorableJson } from '../core/storable.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { GraphStore } from '../ports/graph-store.js';
@@ -210,6 +217,8 @@ export class CommandHandler {
         throw new ConcurrencyConflict(aggregateKey(ref), ctx.expectedVersion, version);
       }
       const decision = await decide(events);
+      const unstorable = unstorableJson(decision.data, '/data');
+      if (unstorable) throw new ValidationFailed('the event cannot be stored', [unstorable]);
       const event = this.envelope(ref, version + 1, decision, ctx, events.at(-1));
       try {
         await this.commit(event);

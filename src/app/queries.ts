@@ -187,7 +187,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
   const violations: Violation[] = [];
   const type = r.type === undefined ? undefined : requireObjectType(ontology, r.type);
   const resolve = (field: string, path: string): FieldRef | undefined => {
-    if (field === 'title' || field === 'id') return { field, valueType: 'string' };
+    if (field === 'title' || field === 'id') return { field, valueType: 'string', array: false };
     if (!type) {
       violations.push({
         path,
@@ -201,7 +201,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
         violations.push({ path, message: `'${field}' is not a link type of ${type.apiName}` });
         return undefined;
       }
-      return { field, valueType: 'link' };
+      return { field, valueType: 'link', array: true };
     }
     const p = Object.hasOwn(type.properties, field) ? type.properties[field] : undefined;
     if (!p) {
@@ -212,7 +212,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       violations.push({ path, message: `'${field}' (${p.type}) cannot be filtered, sorted or aggregated` });
       return undefined;
     }
-    return { field, valueType: p.type };
+    return { field, valueType: p.type, array: Boolean(p.array) };
   };
   const checkValue = (f: FieldRef, v: unknown, path: string) => {
     // The engines cast these values: one that cannot be cast must be a 400, not a failed query.

@@ -51,7 +51,7 @@ export class Relay {
   private wake: (() => void) | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private partitions: number[] = [];
-  /** Events published so far, and duplicates detected (re-published after a lost acknowledgement). */
+  /** Rows published, dead-lettered, fenced with a void marker, and recovered from dead writers. */
   readonly counters = { delivered: 0, deadLettered: 0, voided: 0, recovered: 0 };
 
   constructor(

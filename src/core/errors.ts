@@ -109,12 +109,6 @@ export class EngineUnavailable extends StrataError {
   }
 }
 
-export class NotFound extends StrataError {
-  constructor(detail: string) {
-    super('STRATA_ERR_OBJECT_NOT_FOUND', detail);
-  }
-}
-
 export function isStrataError(e: unknown): e is StrataError {
   return e instanceof StrataError;
 }

@@ -42,13 +42,8 @@ export interface EventData {
 }
 
 export type EventType = keyof EventData;
-export type TypedEvent<K extends EventType = EventType> = EventEnvelope<K, EventData[K]>;
 
 export const ONTOLOGY_AGGREGATE = { type: 'ontology', id: 'default' } as const;
-
-export function isEventOf<K extends EventType>(e: EventEnvelope, type: K): e is TypedEvent<K> {
-  return e.event_type === type;
-}
 
 /** Checks the shape of an envelope read back from storage or the bus. */
 export function isEnvelope(value: unknown): value is EventEnvelope {

@@ -61,10 +61,6 @@ export function streamKey(ref: AggregateRef, version: number): string {
   return `${streamPrefix(ref)}${String(version).padStart(VERSION_DIGITS, '0')}.json`;
 }
 
-export function snapshotKey(ref: AggregateRef, version: number): string {
-  return `snapshots/${encodeSegment(ref.type)}/${encodeSegment(ref.id)}/${String(version).padStart(VERSION_DIGITS, '0')}.json`;
-}
-
 /** `events/yyyy/mm/dd/` of a UTC instant. */
 export function dayPrefix(at: Date): string {
   const y = at.getUTCFullYear();

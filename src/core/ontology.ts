@@ -155,6 +155,10 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
       v.push({ path: `/objectTypes/${old.apiName}`, message: 'object type removed' });
       continue;
     }
+    if (now.titleProperty !== old.titleProperty) {
+      // Titles are denormalised into both projections; changing it needs a rebuild (a migration).
+      v.push({ path: `/objectTypes/${old.apiName}/titleProperty`, message: 'title property changed' });
+    }
     if (now.primaryKey !== old.primaryKey) {
       v.push({ path: `/objectTypes/${old.apiName}/primaryKey`, message: 'primary key changed' });
     }

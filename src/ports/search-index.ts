@@ -22,6 +22,8 @@ export interface FieldRef {
   field: string;
   /** Resolved from the ontology by the caller; `link` for `links.*`, `string` for title/id. */
   valueType: ScalarType | 'link';
+  /** The field holds several values: an array property, or a link summary. */
+  array: boolean;
 }
 
 export type SearchFilter = FieldRef &
@@ -66,8 +68,8 @@ export interface WriteOutcome {
   applied: number;
   /** Documents not newer than the stored version. */
   stale: number;
-  /** Documents the engine refused, item by item. */
-  failed: { ref: AggregateRef; version: number; error: string }[];
+  /** Documents the engine refused, item by item; `retryable` when a later attempt may succeed. */
+  failed: { ref: AggregateRef; version: number; error: string; retryable?: boolean }[];
 }
 
 /** A target for writes: the live index, or a generation being rebuilt. */

@@ -168,7 +168,7 @@ describe('OpenSearch index on a real engine', () => {
     await index.refresh();
     const survey = await index.search({
       type: 'Survey',
-      filters: [{ field: 'population', valueType: 'string', op: 'eq', value: 'large' }],
+      filters: [{ field: 'population', valueType: 'string', array: false, op: 'eq', value: 'large' }],
       sort: [],
       from: 0,
       size: 10,

@@ -32,7 +32,14 @@ describe('embedded bus retention', () => {
       await eventually(() => (got.length >= upTo ? true : undefined), 20_000, `${group} to consume`);
       await sub.stop();
     };
+    // A group that subscribed but has not consumed anything yet holds everything back.
+    const idle = await bus.subscribe({ group: 'idle' }, async () => {
+      throw new Error('not now');
+    });
+    await idle.stop();
     await consume('fast', 4);
+    expect(await bus.prune(0)).toBe(0);
+    await sql.query(`DELETE FROM strata_bus_offsets WHERE group_id = 'idle'`);
     await consume('slow', 2);
     // 'slow' committed at least offset 2; nothing it has not consumed may go.
     const slowCommitted = (await bus.lag('slow'))[0]!.committed;

@@ -136,6 +136,16 @@ describe('breakingChanges', () => {
     expect(breakingChanges(testOntology, next)).toEqual([]);
   });
 
+  it('treats a new title property as breaking (titles are denormalised into the projections)', () => {
+    const next: Ontology = {
+      ...testOntology,
+      objectTypes: [{ ...city, titleProperty: 'code' }, ...testOntology.objectTypes.slice(1)],
+    };
+    expect(breakingChanges(testOntology, next)).toEqual([
+      { path: '/objectTypes/City/titleProperty', message: 'title property changed' },
+    ]);
+  });
+
   it('names removed types and properties, type changes, new required properties and narrowed links', () => {
     const next: Ontology = {
       objectTypes: [

@@ -106,6 +106,12 @@ export class EmbeddedBus implements Bus {
     let running = true;
     let lastPrune = 0;
     let wake: (() => void) | undefined;
+    // Registering the group on every partition keeps prune() from dropping what it has not read yet.
+    await this.sql.query(
+      `INSERT INTO strata_bus_offsets (group_id, partition, committed)
+       SELECT $1, partition, 0 FROM strata_bus_partitions ON CONFLICT (group_id, partition) DO NOTHING`,
+      [options.group],
+    );
     const unlisten = await this.sql.listen(CHANNEL, () => wake?.());
 
     const pause = (ms: number) =>

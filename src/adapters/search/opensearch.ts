@@ -404,6 +404,11 @@ export class OpenSearchIndex implements SearchIndex {
             ref: { type: d.type, id: d.id },
             version: d.version,
             error: causeText(refused.error),
+            // Load, engine faults and a mapping not yet updated for a new type pass; bad data does not.
+            retryable:
+              refused.status === 429 ||
+              refused.status >= 500 ||
+              refused.error?.type === 'strict_dynamic_mapping_exception',
           });
         } else if (items.some((it) => it.status === 200 || it.status === 201)) {
           outcome.applied++;

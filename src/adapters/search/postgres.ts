@@ -115,6 +115,11 @@ async function getFrom(
   return new Map(r.rows.map((row) => [docKey(row), toDoc(row)]));
 }
 
+/** Whether a field holds several values (an array property or a link summary). */
+function isMulti(f: FieldRef): boolean {
+  return f.valueType === 'link' || f.array;
+}
+
 /** Builds WHERE clauses with every value (field names included) bound as a parameter. */
 class QueryBuilder {
   readonly params: unknown[] = [];
@@ -202,25 +207,13 @@ class QueryBuilder {
 
 export class PostgresSearchIndex implements SearchIndex {
   readonly describe: string;
-  /** Which properties hold arrays, by type, from the configured ontology. */
-  private arrays = new Map<string, Set<string>>();
-
   constructor(private readonly sql: SqlClient) {
     this.describe = `search tables on ${sql.describe}`;
   }
 
-  async configure(ontology: Ontology): Promise<void> {
+  async configure(_ontology: Ontology): Promise<void> {
+    // Documents are schema-less JSONB: only the tables need to exist.
     await this.sql.exec(SCHEMA);
-    this.arrays = new Map(
-      ontology.objectTypes.map((t) => [
-        t.apiName,
-        new Set(
-          Object.entries(t.properties)
-            .filter(([, p]) => p.array)
-            .map(([n]) => n),
-        ),
-      ]),
-    );
   }
 
   upsert(docs: SearchDocument[]): Promise<WriteOutcome> {
@@ -229,13 +222,6 @@ export class PostgresSearchIndex implements SearchIndex {
 
   get(refs: AggregateRef[]): Promise<Map<string, SearchDocument>> {
     return getFrom(this.sql, ACTIVE, refs);
-  }
-
-  private isMulti(type: string | undefined, f: FieldRef): boolean {
-    if (f.valueType === 'link') return true;
-    if (f.field === 'title' || f.field === 'id') return false;
-    if (type) return this.arrays.get(type)?.has(f.field) ?? false;
-    return [...this.arrays.values()].some((s) => s.has(f.field));
   }
 
   async search(q: SearchQuery): Promise<SearchResult> {
@@ -248,7 +234,7 @@ export class PostgresSearchIndex implements SearchIndex {
       where.push(`d.tsv @@ ${tsq}`);
       rank = `ts_rank(d.tsv, ${tsq})`;
     }
-    for (const f of q.filters) where.push(b.filter(f, this.isMulti(q.type, f)));
+    for (const f of q.filters) where.push(b.filter(f, isMulti(f)));
     const whereSql = where.join(' AND ');
     const baseParams = [...b.params];
 
@@ -269,7 +255,7 @@ export class PostgresSearchIndex implements SearchIndex {
     for (const agg of q.aggregations) {
       const a = new QueryBuilder();
       a.params.push(...baseParams);
-      const key = this.isMulti(q.type, agg)
+      const key = isMulti(agg)
         ? `jsonb_array_elements_text(${a.array(agg)})`
         : agg.field === 'title' || agg.field === 'id'
           ? `d.${agg.field}`

@@ -1,4 +1,5 @@
 /** Projects object events into search documents: full current state plus link summaries. */
+import { EngineUnavailable } from '../../core/errors.js';
 import type { EventData, EventEnvelope } from '../../core/event.js';
 import { aggregateKey } from '../../core/keys.js';
 import { evolveObject, initialObjectState, type ObjectState, titleOf } from '../../core/object-aggregate.js';
@@ -53,8 +54,12 @@ export class SearchProjector {
     const groups = groupByAggregate(events);
     if (groups.length === 0) return { applied: 0, skipped: events.length, resets: 0 };
     let { ontology } = await this.deps.ontology.current();
-    if (groups.some((g) => !findObjectType(ontology, g.type)))
+    if (groups.some((g) => !findObjectType(ontology, g.type))) {
+      // The OntologyChanged event travels on another partition and may arrive later than the
+      // first objects of a new type: map the new type before writing them.
       ontology = (await this.deps.ontology.reload()).ontology;
+      await this.deps.search.configure(ontology);
+    }
     const existing = await writer.get(groups);
     const docs: SearchDocument[] = [];
     let resets = 0;
@@ -80,6 +85,13 @@ export class SearchProjector {
         docs.push(toSearchDocument(state, ontology));
     }
     const outcome = await writer.upsert(docs);
+    const retry = outcome.failed.filter((f) => f.retryable);
+    if (retry.length) {
+      // Redeliver the batch (the offsets stay uncommitted): version guards make the documents
+      // already written a no-op the second time.
+      await this.deps.search.configure((await this.deps.ontology.reload()).ontology);
+      throw new EngineUnavailable('search', `${retry.length} documents refused for now: ${retry[0]!.error}`);
+    }
     if (outcome.failed.length) {
       this.failures.push(...outcome.failed);
       this.failures.splice(0, Math.max(0, this.failures.length - 1000));
