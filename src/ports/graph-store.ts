@@ -64,6 +64,12 @@ export interface GraphNodeState extends AggregateRef {
   edges: { linkType: string; to: AggregateRef }[];
 }
 
+export interface GraphApplyOutcome {
+  applied: number;
+  skipped: number;
+  needsReset: (AggregateRef & { version: number })[];
+}
+
 export interface GraphStore {
   readonly describe: string;
   /** Creates the schema if missing. */
@@ -72,9 +78,11 @@ export interface GraphStore {
   versions(refs: AggregateRef[]): Promise<Map<string, number>>;
   /**
    * Applies mutations in order, atomically per call; a mutation whose version is not above the
-   * stored one is skipped. Returns how many were applied and skipped.
+   * stored one is skipped. A delta (anything but `reset`) applies only onto the version right
+   * before it; otherwise its aggregate is returned in `needsReset` with the highest version seen,
+   * for the caller to send a `reset` built from the event store.
    */
-  apply(mutations: GraphMutation[]): Promise<{ applied: number; skipped: number }>;
+  apply(mutations: GraphMutation[]): Promise<GraphApplyOutcome>;
   /** Whether the object exists at `asOf` (now when absent), with its title. */
   node(ref: AggregateRef, asOf?: string): Promise<{ title: string } | undefined>;
   traverse(query: TraverseQuery): Promise<TraverseResult>;

@@ -111,7 +111,7 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
       m('A', 2, T1, edge('next', 'B')),
       m('A', 1, T1, { kind: 'node', title: 'Old' }),
     ]);
-    expect(again).toEqual({ applied: 0, skipped: 2 });
+    expect(again).toEqual({ applied: 0, skipped: 2, needsReset: [] });
     const state = await graph.state({ type: 'City', id: 'A' });
     expect(state).toMatchObject({ version: 2, exists: true, title: 'Alpha' });
     expect(state!.edges).toEqual([{ linkType: 'next', to: { type: 'City', id: 'B' } }]);
@@ -123,6 +123,35 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
         ])
       ).get('City/A'),
     ).toBe(2);
+  });
+
+  it('refuses a delta that does not follow the stored version, and takes a reset instead', async () => {
+    const gap = await graph.apply([
+      m('A', 4, T2, edge('next', 'C')),
+      m('A', 5, T2, { kind: 'none' }),
+      m('NEW', 3, T2, edge('next', 'A')),
+    ]);
+    expect(gap.applied).toBe(0);
+    expect(gap.needsReset).toEqual([
+      { type: 'City', id: 'A', version: 5 },
+      { type: 'City', id: 'NEW', version: 3 },
+    ]);
+    expect((await graph.state({ type: 'City', id: 'A' }))!.version).toBe(2);
+    expect(await graph.state({ type: 'City', id: 'NEW' })).toBeUndefined();
+    const reset = await graph.apply([
+      m('NEW', 3, T2, {
+        kind: 'reset',
+        exists: true,
+        title: 'New',
+        edges: [{ linkType: 'next', to: { type: 'City', id: 'A' } }],
+      }),
+    ]);
+    expect(reset).toEqual({ applied: 1, skipped: 0, needsReset: [] });
+    expect(await graph.state({ type: 'City', id: 'NEW' })).toMatchObject({
+      version: 3,
+      exists: true,
+      title: 'New',
+    });
   });
 
   it('answers as of a past instant: removed edges and deleted nodes', async () => {

@@ -5,6 +5,7 @@
  */
 import { type AggregateRef, aggregateKey } from '../../core/keys.js';
 import type {
+  GraphApplyOutcome,
   GraphMutation,
   GraphNodeState,
   GraphStore,
@@ -65,27 +66,40 @@ export class PostgresGraphStore implements GraphStore {
     return new Map([...heads].map(([k, h]) => [k, h.version]));
   }
 
-  async apply(mutations: GraphMutation[]): Promise<{ applied: number; skipped: number }> {
-    if (mutations.length === 0) return { applied: 0, skipped: 0 };
+  async apply(mutations: GraphMutation[]): Promise<GraphApplyOutcome> {
+    if (mutations.length === 0) return { applied: 0, skipped: 0, needsReset: [] };
     return this.sql.transaction(async (tx) => {
       const heads = await readHeads(tx, mutations, true);
       let applied = 0;
+      const needsReset = new Map<string, AggregateRef & { version: number }>();
       for (const m of mutations) {
         const key = aggregateKey(m);
         const head = heads.get(key) ?? { version: 0, present: false };
         if (m.version <= head.version) continue;
+        // A delta only applies onto the version right before it (the caller read the head outside
+        // this transaction; a rebuild or another worker may have moved it since).
+        if (needsReset.has(key) || (m.change.kind !== 'reset' && m.version !== head.version + 1)) {
+          needsReset.set(key, {
+            type: m.type,
+            id: m.id,
+            version: Math.max(m.version, needsReset.get(key)?.version ?? 0),
+          });
+          continue;
+        }
         const present = await applyChange(tx, m, head.present);
         const title = m.change.kind === 'node' || m.change.kind === 'reset' ? m.change.title : null;
         await tx.query(
           `INSERT INTO strata_graph_heads (type, id, version, present, title) VALUES ($1, $2, $3, $4, coalesce($5, $2))
            ON CONFLICT (type, id) DO UPDATE SET version = EXCLUDED.version, present = EXCLUDED.present,
-             title = coalesce($5, strata_graph_heads.title)`,
+             title = coalesce($5, strata_graph_heads.title)
+           WHERE strata_graph_heads.version < EXCLUDED.version`,
           [m.type, m.id, m.version, present, title],
         );
         heads.set(key, { version: m.version, present });
         applied++;
       }
-      return { applied, skipped: mutations.length - applied };
+      const resets = [...needsReset.values()];
+      return { applied, skipped: mutations.length - applied - resets.length, needsReset: resets };
     });
   }
 

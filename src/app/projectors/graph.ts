@@ -1,6 +1,6 @@
 /** Projects object events into the graph: nodes, typed edges, event-time validity. */
 import type { EventData, EventEnvelope } from '../../core/event.js';
-import { aggregateKey } from '../../core/keys.js';
+import { type AggregateRef, aggregateKey } from '../../core/keys.js';
 import { titleOf } from '../../core/object-aggregate.js';
 import { findLinkType, findObjectType, type Ontology } from '../../core/ontology.js';
 import type { EventStore } from '../../ports/event-store.js';
@@ -64,28 +64,50 @@ export class GraphProjector {
           skipped++;
           continue;
         }
-        let change: GraphChange;
         if (e.version === current + 1) {
-          change = changeOf(e, await this.ontologyFor(e.aggregate_type, ontology));
+          const change = changeOf(e, await this.ontologyFor(e.aggregate_type, ontology));
+          mutations.push({ type: g.type, id: g.id, version: e.version, at: e.occurred_at, change });
         } else {
           resets++;
-          const state = await stateFromStore(this.deps.store, g, e.version);
-          const known = await this.ontologyFor(g.type, ontology);
-          change = {
-            kind: 'reset',
-            exists: state.exists,
-            title: titleOf(findObjectType(known, g.type), state),
-            edges: Object.entries(state.links).flatMap(([linkType, ids]) =>
-              ids.map((id) => ({ linkType, to: { type: findLinkType(known, linkType)?.to ?? '', id } })),
-            ),
-          };
+          mutations.push(await this.reset(g, e.version, e.occurred_at, ontology));
         }
-        mutations.push({ type: g.type, id: g.id, version: e.version, at: e.occurred_at, change });
         current = e.version;
       }
     }
     const r = await graph.apply(mutations);
-    return { applied: r.applied, skipped: skipped + r.skipped, resets };
+    // The head moved between our read and the write (a rebuild, another worker): rebuild those
+    // aggregates from the store instead of applying deltas onto the wrong state.
+    const again: GraphMutation[] = [];
+    for (const ref of r.needsReset) {
+      const last = groups.find((g) => aggregateKey(g) === aggregateKey(ref))?.events.at(-1);
+      again.push(await this.reset(ref, ref.version, last?.occurred_at ?? new Date().toISOString(), ontology));
+    }
+    const retried = again.length ? await graph.apply(again) : { applied: 0, skipped: 0, needsReset: [] };
+    return {
+      applied: r.applied + retried.applied,
+      skipped: skipped + r.skipped + retried.skipped,
+      resets: resets + again.length,
+    };
+  }
+
+  /** The whole state of one aggregate at `version`, folded from the event store. */
+  private async reset(
+    ref: AggregateRef,
+    version: number,
+    at: string,
+    ontology: Ontology,
+  ): Promise<GraphMutation> {
+    const state = await stateFromStore(this.deps.store, ref, version);
+    const known = await this.ontologyFor(ref.type, ontology);
+    const change: GraphChange = {
+      kind: 'reset',
+      exists: state.exists,
+      title: titleOf(findObjectType(known, ref.type), state),
+      edges: Object.entries(state.links).flatMap(([linkType, ids]) =>
+        ids.map((id) => ({ linkType, to: { type: findLinkType(known, linkType)?.to ?? '', id } })),
+      ),
+    };
+    return { type: ref.type, id: ref.id, version, at, change };
   }
 
   private async ontologyFor(type: string, cached: Ontology): Promise<Ontology> {
