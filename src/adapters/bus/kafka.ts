@@ -15,6 +15,7 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka';
+import { backoffDelay } from '../../core/backoff.js';
 import { EngineUnavailable } from '../../core/errors.js';
 import type { EventEnvelope } from '../../core/event.js';
 import type {
@@ -52,8 +53,7 @@ const LOOP_BACKOFF_MS = { first: 200, cap: 5_000 };
 
 /** The one retry policy of this engine: exponential backoff with full jitter, capped. */
 function backoff(attempt: number, first = 250, cap = 4_000): number {
-  const ceiling = Math.min(cap, first * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return backoffDelay(attempt, first, cap);
 }
 
 const retryDelay: BaseOptions['retryDelay'] = (_client, _operation, attempt) => backoff(attempt);

@@ -16,6 +16,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { EventStoreConfig } from '../../config.js';
+import { backoffDelay } from '../../core/backoff.js';
 import { EngineUnavailable } from '../../core/errors.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { BlobEventStore, type BlobStore } from './blob-event-store.js';
@@ -128,7 +129,7 @@ function isTransient(e: unknown, timedOut: boolean): boolean {
 /** Full jitter: a random delay up to the capped exponential step. */
 function backoffMs(policy: RetryPolicy, attempt: number, throttled: boolean): number {
   const base = throttled ? policy.baseMs * THROTTLE_BASE_FACTOR : policy.baseMs;
-  return Math.random() * Math.min(policy.capMs, base * 2 ** (attempt - 1));
+  return backoffDelay(attempt, base, policy.capMs);
 }
 
 export class S3BlobStore implements BlobStore {

@@ -3,6 +3,7 @@
  * leases for relays, dead letters. Per-aggregate order: a row is claimable only when no lower
  * version of its aggregate is pending, backing off, or dead-lettered.
  */
+import { backoffDelay } from '../../core/backoff.js';
 import type { DeadLetter, Outbox, OutboxRef, OutboxRow, OutboxStats } from '../../ports/outbox.js';
 import type { SqlClient, SqlExecutor } from '../../ports/sql.js';
 
@@ -86,10 +87,9 @@ CREATE TABLE IF NOT EXISTS strata_relays (
 const PARTITION_OF = (n: string) =>
   `mod(hashtext(aggregate_type || '/' || aggregate_id)::bigint + 2147483648, ${n})::int`;
 
-/** Exponential backoff with jitter, capped at 30 s, before a failed row is tried again. */
+/** Backoff before a failed row is tried again: from 200 ms, doubling, capped at 30 s. */
 function backoffMs(attempts: number): number {
-  const base = Math.min(30_000, 200 * 2 ** Math.min(attempts, 10));
-  return Math.round(base / 2 + Math.random() * (base / 2));
+  return backoffDelay(attempts + 1, 200, 30_000);
 }
 
 export class PostgresOutbox implements Outbox {

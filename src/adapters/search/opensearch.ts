@@ -11,6 +11,7 @@
  * `properties` and copying) stores every value once and needs no per-type copy rules.
  */
 import { Client, errors } from '@opensearch-project/opensearch';
+import { backoffDelay } from '../../core/backoff.js';
 import { EngineUnavailable, StrataError } from '../../core/errors.js';
 import type { AggregateRef } from '../../core/keys.js';
 import type { Ontology, PropertyDef, ScalarType } from '../../core/ontology.js';
@@ -457,7 +458,7 @@ export class OpenSearchIndex implements SearchIndex {
         else results[p.d]![p.t] = item;
       }
       pending = again;
-      if (pending.length) await delay(Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      if (pending.length) await delay(backoffDelay(attempt + 1, 100, 5_000));
     }
     return results;
   }
