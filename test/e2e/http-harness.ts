@@ -1,18 +1,16 @@
 /**
- * Shared set-up of the HTTP end-to-end tests: one whole embedded Strata per test file (temp data
+ * Shared set-up of the HTTP end-to-end tests: one whole Strata per test file (temp data
  * folder, relay and workers running, listening on port 0), plus helpers that look at responses
  * only through HTTP and at the event store only to prove that nothing was written.
  */
 
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect } from 'vitest';
 import { type RunningStrata, startStrata } from '../../src/api/listen.js';
 import type { Strata } from '../../src/app/runtime.js';
-import { loadConfig } from '../../src/config.js';
+import { freshConfig } from '../support/shape.js';
 
 export interface E2E {
   strata: Strata;
@@ -22,13 +20,13 @@ export interface E2E {
   stop(): Promise<void>;
 }
 
+/** Embedded by default; on the real engines with STRATA_E2E_SHAPE=production (npm run test:all). */
 export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'strata-e2e-'));
+  const config = await freshConfig({ STRATA_HOST: '127.0.0.1', ...env });
+  const dataDir = config.dataDir;
   let running: RunningStrata;
   try {
-    running = await startStrata(
-      loadConfig({ STRATA_DATA_DIR: dataDir, STRATA_HOST: '127.0.0.1', STRATA_PORT: '0', ...env }),
-    );
+    running = await startStrata(config);
   } catch (e) {
     await rm(dataDir, { recursive: true, force: true });
     throw e;
@@ -149,29 +147,22 @@ export function violationPaths(res: Res): string[] {
   return ((res.body?.violations ?? []) as { path: string }[]).map((v) => v.path).sort();
 }
 
-async function listFiles(root: string, dir = root): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(root, path)));
-    else if (!e.name.startsWith('.tmp-')) out.push(relative(root, path));
-  }
-  return out.sort();
-}
-
 /**
- * Everything a command can leave behind: every key of the (fs) event store and the outbox counts.
- * Taken once the system is idle, so two equal snapshots mean that nothing was written in between.
+ * Everything a command can leave behind: every committed version of every aggregate (on any event
+ * store) and the outbox counts. Taken once the system is idle, so two equal snapshots mean that
+ * nothing was written in between.
  */
 export async function writtenState(
   strata: Strata,
 ): Promise<{ keys: string[]; pending: number; ready: number; deadLetters: number }> {
   await strata.waitForIdle();
-  const cfg = strata.config.eventStore;
-  if (cfg.kind !== 'fs') throw new Error('the e2e tests run on the embedded (fs) event store');
+  const keys: string[] = [];
+  for await (const ref of strata.store.listAggregates()) {
+    for await (const e of strata.store.readStream(ref))
+      keys.push(`${ref.type}/${ref.id}@${e.version}:${e.event_id}`);
+  }
   const s = await strata.outbox.stats();
-  return { keys: await listFiles(cfg.root), pending: s.pending, ready: s.ready, deadLetters: s.deadLetters };
+  return { keys: keys.sort(), pending: s.pending, ready: s.ready, deadLetters: s.deadLetters };
 }
 
 /** Runs `act` and asserts that it left no key in the event store and no outbox row behind. */
