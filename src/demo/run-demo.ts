@@ -31,7 +31,11 @@ function check(label: string, actual: unknown, expected: unknown): boolean {
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
-  const env = options.engines === 'local' ? await localEngines(say) : {};
+  // Embedded means embedded, whatever engine settings the shell exports.
+  const env =
+    options.engines === 'local'
+      ? await localEngines(say)
+      : { STRATA_EVENT_STORE: '', STRATA_DATABASE_URL: '', STRATA_KAFKA_BROKERS: '', STRATA_SEARCH_URL: '' };
   if (options.engines === 'embedded') await rm(options.dataDir, { recursive: true, force: true });
   const config = loadConfig(
     { ...process.env, ...env, STRATA_FAULT: '' },

@@ -4,6 +4,23 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
 
+/**
+ * The child's environment: this process's, minus the engine settings that npm run test:all
+ * exports (a child is embedded unless a test passes engines explicitly), plus `env`.
+ */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = { ...process.env };
+  for (const name of [
+    'STRATA_EVENT_STORE',
+    'STRATA_DATABASE_URL',
+    'STRATA_KAFKA_BROKERS',
+    'STRATA_SEARCH_URL',
+  ]) {
+    delete base[name];
+  }
+  return { ...base, ...env };
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
@@ -24,7 +41,7 @@ export function startRole(role: 'relay' | 'workers', env: Record<string, string>
 
 function spawnRole(args: string[], env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
   const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, STRATA_LOG_LEVEL: 'warn', ...env },
+    env: childEnv({ STRATA_LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -64,7 +81,7 @@ export function runStrata(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
