@@ -60,11 +60,18 @@ export interface SearchRequest {
 export const MAX_DEPTH = 6;
 export const MAX_PAGE = 1000;
 
-function parseAsOf(asOf: string | undefined): number | undefined {
+/** A UTC date (midnight) or an ISO-8601 timestamp with a zone; nothing the server's locale could read. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function parseAsOf(asOf: string | undefined, name = 'asOf'): number | undefined {
   if (asOf === undefined) return undefined;
-  const t = Date.parse(asOf);
-  if (Number.isNaN(t))
-    throw new StrataError('STRATA_ERR_REQUEST_INVALID', `asOf '${asOf}' is not an ISO-8601 timestamp`);
+  const t = INSTANT.test(asOf) ? Date.parse(asOf) : Number.NaN;
+  if (Number.isNaN(t)) {
+    throw new StrataError(
+      'STRATA_ERR_REQUEST_INVALID',
+      `${name} '${asOf}' is not a date (YYYY-MM-DD, UTC) or an ISO-8601 timestamp with a zone`,
+    );
+  }
   return t;
 }
 
@@ -169,8 +176,8 @@ export class Queries {
 
   /** Events in [from, to]; a bare date as `to` means the end of that (UTC) day. */
   eventsByDate(from: string, to: string): AsyncIterable<EventEnvelope> {
-    const f = parseAsOf(from);
-    const t = /^\d{4}-\d{2}-\d{2}$/.test(to) ? (parseAsOf(to) ?? 0) + 86_399_999 : parseAsOf(to);
+    const f = parseAsOf(from, 'from');
+    const t = /^\d{4}-\d{2}-\d{2}$/.test(to) ? (parseAsOf(to, 'to') ?? 0) + 86_399_999 : parseAsOf(to, 'to');
     if (f === undefined || t === undefined) {
       throw new StrataError(
         'STRATA_ERR_REQUEST_INVALID',
