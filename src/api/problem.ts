@@ -69,7 +69,12 @@ function fromFastify(error: FastifyError): StrataError | undefined {
 
 export function sendProblem(reply: FastifyReply, error: StrataError, request: FastifyRequest): FastifyReply {
   if (error.status === 503) reply.header('Retry-After', '1');
-  return reply.status(error.status).type('application/problem+json').send(problemOf(error, request.url));
+  const problem = problemOf(error, request.url);
+  // Engine messages name hosts, buckets and keys: only admins (or an open API) see them; the log has them.
+  if (error.code === 'STRATA_ERR_ENGINE_UNAVAILABLE' && request.role !== 'admin') {
+    problem.detail = `${String(error.extra.engine ?? 'a storage engine')} is unavailable; retry later`;
+  }
+  return reply.status(error.status).type('application/problem+json').send(problem);
 }
 
 export function errorHandler(
