@@ -17,5 +17,5 @@ npm run lint
 npx vitest run -c vitest.engines.config.ts
 # The HTTP end-to-end suites again, with Strata in production shape (S3, PostgreSQL, Kafka, OpenSearch).
 # (The demo test already ran on both shapes above; the CLI and crash tests need the embedded folder.)
-STRATA_E2E_SHAPE=production npx vitest run -c vitest.engines.config.ts test/e2e/http-
+STRATA_E2E_SHAPE=production npx vitest run -c vitest.engines.config.ts test/e2e/http- test/e2e/rebuild-while-live
 echo "test:all passed in $(( $(date +%s) - start )) s"

@@ -1,7 +1,8 @@
 /**
  * The search index: one denormalised document per object, full text, filters, aggregations.
  * Writes are idempotent by version (external versioning); reads go through the active
- * generation so a rebuild fills a new one and swaps atomically (blue/green).
+ * generation so a rebuild fills a new one and swaps atomically (blue/green). While a rebuild
+ * runs, live writers also write into it (see `building`), each generation folded on its own.
  */
 import type { AggregateRef } from '../core/keys.js';
 import type { Ontology, ScalarType } from '../core/ontology.js';
@@ -89,6 +90,7 @@ export interface SearchRebuild extends SearchWriter {
 
 export interface SearchIndex extends SearchWriter {
   readonly describe: string;
+  /** `upsert` and `get` act on the active generation only. */
   /** Creates storage and explicit mappings from the ontology (idempotent; additive changes only). */
   configure(ontology: Ontology): Promise<void>;
   search(query: SearchQuery): Promise<SearchResult>;
@@ -96,6 +98,11 @@ export interface SearchIndex extends SearchWriter {
   listDocuments(): AsyncIterable<AggregateRef & { version: number; deleted: boolean }>;
   /** Starts a new empty generation configured for `ontology`. */
   beginRebuild(ontology: Ontology): Promise<SearchRebuild>;
+  /**
+   * Writers for the generations being rebuilt right now, by any process. A write to one that was
+   * activated or dropped meanwhile is harmless.
+   */
+  building(): Promise<SearchWriter[]>;
   /** Makes written documents visible to search (no-op where writes are visible at once). */
   refresh(): Promise<void>;
   ping(): Promise<void>;

@@ -246,9 +246,14 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
     await index.refresh();
     expect(await ids({ text: 'Newtown' })).toEqual([]);
     expect((await q({ type: 'City' })).total).toBe(4);
-    // A live write during the rebuild must survive the swap.
-    await index.upsert([city('ROM', 3, { name: 'Roma' })]);
+    // A live write during the rebuild goes to every building generation (found by any process)
+    // and to the active one, and survives the swap.
+    const building = await index.building();
+    expect(building).toHaveLength(1);
+    for (const w of [...building, index]) await w.upsert([city('ROM', 3, { name: 'Roma' })]);
+    expect((await building[0]!.get([{ type: 'City', id: 'ROM' }])).get('City/ROM')?.version).toBe(3);
     await gen.activate();
+    expect(await index.building()).toEqual([]);
     await index.refresh();
     expect(await ids({ text: 'Newtown' })).toEqual(['NEW']);
     expect(await ids({ text: 'Roma' })).toEqual(['ROM']);
@@ -259,6 +264,7 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
     const gen = await index.beginRebuild(testOntology);
     await gen.upsert([city('ZZZ', 1, { name: 'Zed' })]);
     await gen.abort();
+    expect(await index.building()).toEqual([]);
     await index.refresh();
     expect(await ids({ text: 'Zed' })).toEqual([]);
     expect((await q({ type: 'City' })).total).toBe(4);

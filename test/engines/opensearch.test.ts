@@ -223,7 +223,8 @@ describe('OpenSearch index on a real engine', () => {
     await index.configure(ontology);
     const gen = await index.beginRebuild(ontology);
     await other.configure(ontology);
-    expect(await other.upsert([doc('City', 'LIVE', 1, { name: 'Live' })])).toEqual({
+    const [found] = await other.building();
+    expect(await found!.upsert([doc('City', 'LIVE', 1, { name: 'Live' })])).toEqual({
       applied: 1,
       stale: 0,
       failed: [],

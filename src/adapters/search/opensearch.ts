@@ -23,6 +23,7 @@ import type {
   SearchQuery,
   SearchRebuild,
   SearchResult,
+  SearchWriter,
   WriteOutcome,
 } from '../../ports/search-index.js';
 import { docKey } from '../../ports/search-index.js';
@@ -373,11 +374,15 @@ export class OpenSearchIndex implements SearchIndex {
 
   async upsert(docs: SearchDocument[]): Promise<WriteOutcome> {
     if (docs.length === 0) return { applied: 0, stale: 0, failed: [] };
-    const building = await this.buildingAliases();
-    return this.write(
-      [{ alias: this.readAlias, required: true }, ...building.map((alias) => ({ alias, required: false }))],
-      docs,
-    );
+    return this.write([{ alias: this.readAlias, required: true }], docs);
+  }
+
+  async building(): Promise<SearchWriter[]> {
+    // Not required: a generation activated or dropped since the lookup just answers 404.
+    return (await this.buildingAliases()).map((alias) => ({
+      upsert: (docs) => this.write([{ alias, required: false }], docs),
+      get: (refs) => this.mget(alias, refs),
+    }));
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * Search on PostgreSQL (or PGlite): one JSONB document per object with a tsvector for full text,
  * typed filters and terms aggregations built from ontology-resolved fields (never raw SQL), and
- * generations for blue/green rebuilds: reads see the active one; live writes go to every
- * generation (active and building) so a rebuild misses nothing written while it ran.
+ * generations for blue/green rebuilds: reads and live writes use the active one; `building()`
+ * hands the projector the generations being rebuilt so it writes them too, each folded on its own.
  */
 import type { AggregateRef } from '../../core/keys.js';
 import type { Ontology } from '../../core/ontology.js';
@@ -217,7 +217,27 @@ export class PostgresSearchIndex implements SearchIndex {
   }
 
   upsert(docs: SearchDocument[]): Promise<WriteOutcome> {
-    return upsertInto(this.sql, 'SELECT generation FROM strata_search_generations', docs);
+    return upsertInto(this.sql, ACTIVE, docs);
+  }
+
+  async building(): Promise<SearchWriter[]> {
+    const r = await this.sql.query<{ generation: number }>(
+      `SELECT generation FROM strata_search_generations WHERE state = 'building' ORDER BY generation`,
+    );
+    return r.rows.map(({ generation }) => this.generationWriter(Number(generation)));
+  }
+
+  /** Writes into one generation while it exists (building, or active once swapped in). */
+  private generationWriter(gen: number): SearchWriter {
+    return {
+      upsert: (docs) =>
+        upsertInto(
+          this.sql,
+          `SELECT generation FROM strata_search_generations WHERE generation = ${gen}`,
+          docs,
+        ),
+      get: (refs) => getFrom(this.sql, String(gen), refs),
+    };
   }
 
   get(refs: AggregateRef[]): Promise<Map<string, SearchDocument>> {
@@ -305,12 +325,9 @@ export class PostgresSearchIndex implements SearchIndex {
       `INSERT INTO strata_search_generations (generation, state)
        SELECT coalesce(max(generation), 0) + 1, 'building' FROM strata_search_generations RETURNING generation`,
     );
-    const gen = r.rows[0]!.generation;
+    const gen = Number(r.rows[0]!.generation);
     const sql = this.sql;
-    const writer: SearchWriter = {
-      upsert: (docs) => upsertInto(sql, `SELECT ${Number(gen)}`, docs),
-      get: (refs) => getFrom(sql, String(Number(gen)), refs),
-    };
+    const writer = this.generationWriter(gen);
     return {
       ...writer,
       activate: async () => {

@@ -7,7 +7,7 @@ import { findObjectType, type Ontology } from '../../core/ontology.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { SearchDocument, SearchIndex, SearchWriter, WriteOutcome } from '../../ports/search-index.js';
 import type { OntologyCache } from '../ontology-cache.js';
-import { groupByAggregate, stateFromStore } from './fold-batch.js';
+import { type AggregateBatch, groupByAggregate, stateFromStore } from './fold-batch.js';
 import type { ProjectionOutcome } from './graph.js';
 
 export function toSearchDocument(state: ObjectState, ontology: Ontology): SearchDocument {
@@ -42,10 +42,13 @@ export class SearchProjector {
 
   constructor(private readonly deps: { search: SearchIndex; store: EventStore; ontology: OntologyCache }) {}
 
-  async project(
-    events: EventEnvelope[],
-    writer: SearchWriter = this.deps.search,
-  ): Promise<ProjectionOutcome> {
+  /**
+   * Projects a batch into `writer` (a rebuild's generation), or — the live path — into every
+   * generation being rebuilt and then into the active one. Each target folds from its own
+   * documents, so a drifted active document never leaks into a rebuild; building generations go
+   * first, so a swap in between can never lose the batch.
+   */
+  async project(events: EventEnvelope[], writer?: SearchWriter): Promise<ProjectionOutcome> {
     for (const e of events) {
       if (e.event_type === 'OntologyChanged') {
         await this.deps.search.configure((e.data as EventData['OntologyChanged']).ontology);
@@ -60,10 +63,23 @@ export class SearchProjector {
       ontology = (await this.deps.ontology.reload()).ontology;
       await this.deps.search.configure(ontology);
     }
+    const ignored = events.length - groups.reduce((n, g) => n + g.events.length, 0);
+    if (writer) return this.projectInto(writer, groups, ontology, ignored);
+    for (const building of await this.deps.search.building())
+      await this.projectInto(building, groups, ontology, 0);
+    return this.projectInto(this.deps.search, groups, ontology, ignored);
+  }
+
+  private async projectInto(
+    writer: SearchWriter,
+    groups: AggregateBatch[],
+    ontology: Ontology,
+    ignored: number,
+  ): Promise<ProjectionOutcome> {
     const existing = await writer.get(groups);
     const docs: SearchDocument[] = [];
     let resets = 0;
-    let skipped = events.length - groups.reduce((n, g) => n + g.events.length, 0);
+    let skipped = ignored;
     for (const g of groups) {
       const doc = existing.get(aggregateKey(g));
       let state = doc ? stateOf(doc) : initialObjectState(g.type, g.id);
