@@ -35,6 +35,8 @@ export interface StrataConfig {
   http: { host: string; port: number; bodyLimit: number };
   /** API tokens (STRATA_API_TOKENS=token:actor:role,…); none means an open API. */
   auth: { token: string; actor: string; role: 'reader' | 'writer' | 'admin' }[];
+  /** STRATA_LOG_LEVEL for `serve`'s request log. */
+  logLevel: string;
   relay: { partitions: number; intentTimeoutMs: number; leaseMs: number; maxAttempts: number };
   /** STRATA_FAULT: a crash point for fault tests (after-intent | after-commit | after-copy). */
   fault: 'after-intent' | 'after-commit' | 'after-copy' | undefined;
@@ -78,6 +80,12 @@ export function parseEventStore(
 ): EventStoreConfig {
   const name = 'STRATA_EVENT_STORE';
   if (!raw) return { kind: 'fs', root: resolve(dataDir, 'store') };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !raw.includes('://')) {
+    throw new ConfigError(
+      name,
+      `'${raw}' looks like a URL but lacks '://' (file:///path, s3://bucket/prefix, or a plain path)`,
+    );
+  }
   if (!raw.includes('://')) return { kind: 'fs', root: resolve(raw) };
   const path = raw.replace(/^[a-z0-9]+:\/\/[^/?]*/i, '').split('?')[0] ?? '';
   if (path.includes('//') || path.split('/').some((s) => s === '..' || s === '.' || /^%2e/i.test(s))) {
@@ -170,6 +178,13 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   if (graphKind !== 'postgres') {
     throw new ConfigError('STRATA_GRAPH', `'${graphKind}' is not supported yet (postgres)`);
   }
+  const logLevel = env.STRATA_LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(
+      'STRATA_LOG_LEVEL',
+      `'${logLevel}' must be fatal, error, warn, info, debug, trace or silent`,
+    );
+  }
   const fault = env.STRATA_FAULT;
   if (
     fault !== undefined &&
@@ -195,6 +210,7 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   return {
     dataDir,
     auth,
+    logLevel,
     eventStore: parseEventStore(env.STRATA_EVENT_STORE, dataDir, env),
     database,
     bus,
@@ -213,4 +229,55 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     },
     fault: fault ? (fault as StrataConfig['fault']) : undefined,
   };
+}
+
+/** Every STRATA_* setting Strata reads (the engine scripts' own STRATA_* variables are theirs). */
+const KNOWN = new Set([
+  'STRATA_DATA_DIR',
+  'STRATA_EVENT_STORE',
+  'STRATA_DATABASE_URL',
+  'STRATA_KAFKA_BROKERS',
+  'STRATA_KAFKA_TOPIC',
+  'STRATA_KAFKA_CLIENT_ID',
+  'STRATA_BUS_PARTITIONS',
+  'STRATA_SEARCH_URL',
+  'STRATA_SEARCH_INDEX_PREFIX',
+  'STRATA_GRAPH',
+  'STRATA_HOST',
+  'STRATA_PORT',
+  'STRATA_BODY_LIMIT',
+  'STRATA_API_TOKENS',
+  'STRATA_RELAY_PARTITIONS',
+  'STRATA_INTENT_TIMEOUT_MS',
+  'STRATA_LEASE_MS',
+  'STRATA_MAX_ATTEMPTS',
+  'STRATA_FAULT',
+  'STRATA_LOG_LEVEL',
+  'STRATA_TOKEN',
+]);
+const OTHERS = /^STRATA_(ENGINES_|PG_|KAFKA_PORT|OS_|S3_|TEST_|E2E_)/;
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** Warnings for STRATA_* variables nobody reads, most likely typos, with the closest real name. */
+export function unknownSettings(env: Env): string[] {
+  return Object.keys(env)
+    .filter((k) => k.startsWith('STRATA_') && !KNOWN.has(k) && !OTHERS.test(k))
+    .map((k) => {
+      const best = [...KNOWN].sort((a, b) => distance(k, a) - distance(k, b))[0]!;
+      return `${k} is not a Strata setting${distance(k, best) <= 3 ? ` (did you mean ${best}?)` : ''}`;
+    });
 }

@@ -39,6 +39,12 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
   });
   // Every body is JSON: text/plain (a Fastify default) must be a 415 like any other media type.
   app.removeContentTypeParser('text/plain');
+  // PATCH bodies are JSON merge patches (RFC 7396): accept their media type too.
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   app.decorateRequest('actor', 'anonymous');
   app.decorateRequest('role', 'reader');
   app.setErrorHandler(errorHandler);

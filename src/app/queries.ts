@@ -286,13 +286,9 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
     return ref ? [{ ...ref, name: a.name ?? a.terms, size: Math.min(a.size ?? 10, MAX_PAGE) }] : [];
   });
   if (violations.length) {
-    throw new StrataError(
-      'STRATA_ERR_REQUEST_INVALID',
-      'the search request names fields the ontology does not have',
-      {
-        violations,
-      },
-    );
+    throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'the search request is invalid (see violations)', {
+      violations,
+    });
   }
   return {
     type: type?.apiName,

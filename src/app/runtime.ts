@@ -81,8 +81,8 @@ function faultHook(point: StrataConfig['fault']): ((p: FaultPoint) => void) | un
 }
 
 /** Refuses a second process on one embedded data folder (PGlite is single-process). */
-async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+/** Throws when another live process holds the embedded data folder `dir`. */
+export async function assertDataDirFree(dir: string): Promise<void> {
   const file = join(dir, 'strata.pid');
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   const pid = existing ? Number(existing.trim()) : undefined;
@@ -96,10 +96,16 @@ async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     if (alive) {
       throw new StrataError(
         'STRATA_ERR_ENGINE_UNAVAILABLE',
-        `the data folder ${dir} is in use by process ${pid}; stop it first (embedded mode is single-process)`,
+        `the data folder ${dir} is in use by process ${pid}; stop it first, or ask it with --url (embedded mode is single-process)`,
       );
     }
   }
+}
+
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  await mkdir(dir, { recursive: true });
+  await assertDataDirFree(dir);
+  const file = join(dir, 'strata.pid');
   await writeFile(file, String(process.pid));
   return () => rm(file, { force: true });
 }

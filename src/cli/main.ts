@@ -2,14 +2,22 @@
  * The `strata` command. Each subcommand parses flags, builds the config, and calls the app layer;
  * failures print one line naming the problem (no stack trace) and exit non-zero.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { startStrata } from '../api/listen.js';
 import { type ProjectionName, rebuild } from '../app/rebuild.js';
 import { openStrata, type Strata } from '../app/runtime.js';
 import { verify } from '../app/verify.js';
-import { StrataClient } from '../client/index.js';
-import { ConfigError, type ConfigOverrides, loadConfig, type StrataConfig } from '../config.js';
+import { StrataApiError, StrataClient } from '../client/index.js';
+import {
+  ConfigError,
+  type ConfigOverrides,
+  loadConfig,
+  type StrataConfig,
+  unknownSettings,
+} from '../config.js';
 import { isStrataError } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
 import { importDataSet } from '../demo/importer.js';
@@ -19,6 +27,16 @@ import { progressBar } from './progress.js';
 
 // The locked AWS SDK supports Node 20; its notice concerns releases after January 2027 (see README).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// `strata … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -31,12 +49,24 @@ interface CommonFlags {
 
 function config(flags: CommonFlags): StrataConfig {
   const overrides: ConfigOverrides = { dataDir: flags.data, host: flags.host };
-  if (flags.port !== undefined) overrides.port = Number(flags.port);
+  if (flags.port !== undefined) {
+    const port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ConfigError('--port', `'${flags.port}' must be an integer from 0 to 65535`);
+    }
+    overrides.port = port;
+  }
+  for (const warning of unknownSettings(process.env)) err(`strata: warning: ${warning}`);
   return loadConfig(process.env, overrides);
 }
 
-async function withStrata<T>(flags: CommonFlags, fn: (s: Strata) => Promise<T>): Promise<T> {
-  const strata = await openStrata(config(flags), {
+/** Opens Strata for one command; an embedded data folder must already exist (a typo is not a new folder). */
+async function withStrata<T>(flags: CommonFlags | StrataConfig, fn: (s: Strata) => Promise<T>): Promise<T> {
+  const c = 'eventStore' in flags ? flags : config(flags);
+  if (c.database.kind === 'pglite' && !existsSync(c.dataDir)) {
+    throw new ConfigError('--data', `there is no data folder at ${c.dataDir} (STRATA_DATA_DIR)`);
+  }
+  const strata = await openStrata(c, {
     log: (m, e) => err(`${m}${e ? `: ${(e as Error).message}` : ''}`),
   });
   try {
@@ -49,6 +79,7 @@ async function withStrata<T>(flags: CommonFlags, fn: (s: Strata) => Promise<T>):
 const dataOption = new Option('--data <dir>', 'embedded data folder (STRATA_DATA_DIR)');
 
 const program = new Command('strata')
+  .version(packageVersion(), '-v, --version')
   .description(
     'Strata: an event-sourced ontology; every change is an immutable event in S3-compatible storage',
   )
@@ -71,13 +102,20 @@ program
       .default('all'),
   )
   .action(async (flags: CommonFlags & { role: 'all' | 'api' | 'relay' | 'workers' }) => {
+    const c = config(flags);
+    if (flags.role !== 'all' && c.database.kind === 'pglite') {
+      throw new ConfigError(
+        '--role',
+        `'${flags.role}' needs shared engines (STRATA_DATABASE_URL at least): embedded mode is one process, use --role all`,
+      );
+    }
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     if (flags.role === 'all' || flags.role === 'api') {
-      const running = await startStrata(config(flags), {
-        logger: { level: process.env.STRATA_LOG_LEVEL ?? 'info' },
+      const running = await startStrata(c, {
+        logger: { level: c.logLevel },
         background: flags.role === 'all',
       });
       out(
@@ -87,7 +125,7 @@ program
       await running.stop();
       return;
     }
-    await withStrata(flags, async (s) => {
+    await withStrata(c, async (s) => {
       await s.startBackground({ relay: flags.role === 'relay', workers: flags.role === 'workers' });
       out(
         `Strata ${flags.role} running (${flags.role === 'relay' ? s.relay.owner : s.workers.map((w) => w.group).join(', ')})`,
@@ -130,6 +168,12 @@ program
       data = worldDataSet();
     } else {
       data = JSON.parse(await readFile(source, 'utf8')) as DataSet;
+      if (!Array.isArray(data?.objects) || !Array.isArray(data?.links)) {
+        throw new ConfigError(
+          'import',
+          `${source} must hold {"objects": [{"type", "properties"}], "links": [{"type", "id", "linkType", "targetId"}]}`,
+        );
+      }
     }
     const ontology = await client.getOntology();
     const pks = Object.fromEntries(ontology.objectTypes.map((t) => [t.apiName, t.primaryKey]));
@@ -274,6 +318,9 @@ try {
 } catch (e) {
   if (e instanceof ConfigError) err(`strata: configuration error: ${e.message}`);
   else if (isStrataError(e)) err(`strata: ${e.message}`);
-  else err(`strata: ${(e as Error).message ?? String(e)}`);
+  else if (e instanceof StrataApiError) {
+    err(`strata: ${e.message}`);
+    for (const v of e.problem.violations ?? []) err(`  ${v.path}: ${v.message}`);
+  } else err(`strata: ${(e as Error).message ?? String(e)}`);
   process.exitCode = process.exitCode || 2;
 }

@@ -65,13 +65,25 @@ export class StrataClient {
     this.fetch = options.fetch ?? fetch;
   }
 
+  /** fetch, with a network failure named by URL and cause instead of a bare "fetch failed". */
+  private async send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await this.fetch(url, init);
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
   private async request<T>(method: string, path: string, body?: unknown, write?: WriteOptions): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (write?.ifMatch !== undefined) headers['if-match'] = `"${write.ifMatch}"`;
     if (write?.idempotencyKey) headers['idempotency-key'] = write.idempotencyKey;
-    const res = await this.fetch(`${this.base}${path}`, {
+    const res = await this.send(`${this.base}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -196,7 +208,7 @@ export class StrataClient {
     const headers: Record<string, string> = this.options.token
       ? { authorization: `Bearer ${this.options.token}` }
       : {};
-    const res = await this.fetch(`${this.base}/v1/events?${p}`, { headers });
+    const res = await this.send(`${this.base}/v1/events?${p}`, { headers });
     if (!res.ok || !res.body) throw new StrataApiError(res.status, JSON.parse(await res.text()) as Problem);
     const decoder = new TextDecoder();
     let buffer = '';

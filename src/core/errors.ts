@@ -13,6 +13,7 @@ export const ERRORS = {
   STRATA_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   STRATA_ERR_REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time' },
   STRATA_ERR_OBJECT_EXISTS: { status: 409, title: 'Object already exists' },
+  STRATA_ERR_LINK_EXISTS: { status: 409, title: 'The link already exists' },
   STRATA_ERR_CONCURRENCY_CONFLICT: { status: 409, title: 'The aggregate changed since the expected version' },
   STRATA_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   STRATA_ERR_URI_TOO_LONG: { status: 414, title: 'The request URI is too long' },

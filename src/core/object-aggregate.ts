@@ -90,7 +90,7 @@ export function decideObject(state: ObjectState, command: ObjectCommand, ontolog
       const current = state.links[link.apiName] ?? [];
       if (current.includes(command.targetId)) {
         throw new StrataError(
-          'STRATA_ERR_OBJECT_EXISTS',
+          'STRATA_ERR_LINK_EXISTS',
           `${state.type} '${state.id}' already links to ${link.to} '${command.targetId}' by ${link.apiName}`,
         );
       }

@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { startStrata } from '../api/listen.js';
+import { assertDataDirFree } from '../app/runtime.js';
 import { verify } from '../app/verify.js';
 import { progressBar } from '../cli/progress.js';
 import { StrataClient } from '../client/index.js';
@@ -36,7 +37,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     options.engines === 'local'
       ? await localEngines(say)
       : { STRATA_EVENT_STORE: '', STRATA_DATABASE_URL: '', STRATA_KAFKA_BROKERS: '', STRATA_SEARCH_URL: '' };
-  if (options.engines === 'embedded') await rm(options.dataDir, { recursive: true, force: true });
+  if (options.engines === 'embedded') {
+    // Never wipe the folder of a Strata that is still running on it (a demo started earlier).
+    await assertDataDirFree(options.dataDir);
+    await rm(options.dataDir, { recursive: true, force: true });
+  }
   const config = loadConfig(
     { ...process.env, ...env, STRATA_FAULT: '' },
     { dataDir: options.dataDir, port: options.port },

@@ -515,7 +515,7 @@ describe('links', () => {
         payload: { targetId: country },
       }),
     );
-    expectProblem(dup, 409, 'STRATA_ERR_OBJECT_EXISTS');
+    expectProblem(dup, 409, 'STRATA_ERR_LINK_EXISTS');
 
     const del = await inject(e2e.app, {
       method: 'DELETE',
@@ -567,5 +567,32 @@ describe('links', () => {
     const again = await create(a);
     expect(again.body.version).toBe(4);
     expect((await inject(e2e.app, { method: 'GET', url: `/v1/objects/City/${a}` })).body.links).toEqual({});
+  });
+});
+
+describe('merge-patch media type', () => {
+  let e2e: E2E;
+  beforeAll(async () => {
+    e2e = await startE2E();
+    await inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: testOntology });
+  });
+  afterAll(async () => {
+    await e2e.stop();
+  });
+
+  it('PATCH accepts application/merge-patch+json as well as application/json', async () => {
+    const id = uid('Merge');
+    await inject(e2e.app, {
+      method: 'POST',
+      url: '/v1/objects/City',
+      payload: { properties: { code: id, name: 'M' } },
+    });
+    const res = await inject(e2e.app, {
+      method: 'PATCH',
+      url: `/v1/objects/City/${id}`,
+      headers: { 'content-type': 'application/merge-patch+json' },
+      payload: JSON.stringify({ properties: { population: 7 } }),
+    });
+    expect([res.status, res.body.version]).toEqual([202, 2]);
   });
 });

@@ -76,7 +76,7 @@ describe('object decider', () => {
     });
     const linked = given(c, ev('LinkAdded', { linkType: 'inCountry', to: { type: 'Country', id: 'FRA' } }));
     expect(linked.when({ kind: 'addLink', linkType: 'inCountry', targetId: 'FRA' }).error).toBe(
-      'STRATA_ERR_OBJECT_EXISTS',
+      'STRATA_ERR_LINK_EXISTS',
     );
     expect(linked.when({ kind: 'addLink', linkType: 'inCountry', targetId: 'ITA' }).error).toBe(
       'STRATA_ERR_LINK_CARDINALITY',

@@ -1,0 +1,96 @@
+/** What an operator meets on the command line: one clear line for every mistake, nothing destroyed. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { StrataClient } from '../../src/client/index.js';
+import { runStrata, startServe } from '../support/process.js';
+
+const oneLine = (r: { stderr: string }) =>
+  r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.includes('warning:'));
+
+describe('strata CLI usability', () => {
+  it('names every wrong setting or flag in one line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [
+        ['verify', '--data', join(dir, 'typo')],
+        {},
+        /configuration error: --data: there is no data folder at .*typo/,
+      ],
+      [
+        ['serve', '--data', dir, '--role', 'api'],
+        {},
+        /configuration error: --role: 'api' needs shared engines/,
+      ],
+      [
+        ['serve', '--data', dir, '--port', '99999'],
+        {},
+        /configuration error: --port: '99999' must be an integer/,
+      ],
+      [
+        ['serve', '--data', dir],
+        { STRATA_LOG_LEVEL: 'verbose' },
+        /configuration error: STRATA_LOG_LEVEL: 'verbose'/,
+      ],
+      [
+        ['engines', '--data', dir],
+        { STRATA_EVENT_STORE: 's3:/bucket' },
+        /STRATA_EVENT_STORE: 's3:\/bucket' looks like a URL but lacks/,
+      ],
+      [['verify', '--url', 'http://127.0.0.1:59999'], {}, /cannot reach http:\/\/127.0.0.1:59999: ECONNREFUSED/],
+    ];
+    for (const [args, env, message] of cases) {
+      const r = await runStrata(args, env);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(oneLine(r), args.join(' ')).toHaveLength(1);
+      expect(r.code, args.join(' ')).toBe(2);
+    }
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '{"foo": 1}');
+    const imported = await runStrata(['import', bad, '--url', 'http://127.0.0.1:1']);
+    expect(imported.stderr).toMatch(/bad.json must hold \{"objects"/);
+  }, 180_000);
+
+  it('warns about STRATA_* variables nobody reads, suggesting the real name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
+    const r = await runStrata(['verify', '--data', dir], { STRATA_DATABSE_URL: 'postgres://x' });
+    expect(r.stderr).toContain(
+      'warning: STRATA_DATABSE_URL is not a Strata setting (did you mean STRATA_DATABASE_URL?)',
+    );
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('prints its version, and ends quietly when its output pipe closes early', async () => {
+    const v = await runStrata(['--version']);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    // `strata --help | head -1`: the reader closes the pipe after one line.
+    const bin = fileURLToPath(new URL('../../bin/strata.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at /);
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('never wipes the data folder of a running Strata when a second demo starts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
+    const server = await startServe(dir);
+    try {
+      const r = await runStrata(['demo', '--once', '--port', '0', '--data', dir]);
+      expect(r.stderr).toMatch(/in use by process \d+/);
+      expect(r.code).toBe(2);
+      expect(await new StrataClient(server.url).health()).toEqual({ status: 'ok' });
+      expect((await runStrata(['verify', '--url', server.url])).stdout).toContain('no drift');
+    } finally {
+      await server.stop();
+    }
+  }, 180_000);
+});
