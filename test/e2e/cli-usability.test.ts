@@ -43,7 +43,11 @@ describe('strata CLI usability', () => {
         { STRATA_EVENT_STORE: 's3:/bucket' },
         /STRATA_EVENT_STORE: 's3:\/bucket' looks like a URL but lacks/,
       ],
-      [['verify', '--url', 'http://127.0.0.1:59999'], {}, /cannot reach http:\/\/127.0.0.1:59999: ECONNREFUSED/],
+      [
+        ['verify', '--url', 'http://127.0.0.1:59999'],
+        {},
+        /cannot reach http:\/\/127.0.0.1:59999: ECONNREFUSED/,
+      ],
     ];
     for (const [args, env, message] of cases) {
       const r = await runStrata(args, env);
