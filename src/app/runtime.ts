@@ -130,6 +130,62 @@ function openSearch(config: StrataConfig, sql: SqlClient): SearchIndex {
   return createOpenSearchIndex({ url: config.search.url, indexPrefix: config.search.indexPrefix });
 }
 
+async function check(
+  role: EngineStatus['role'],
+  engine: string,
+  ping: () => Promise<unknown>,
+): Promise<EngineStatus> {
+  try {
+    await ping();
+    return { role, engine, ok: true, detail: 'answers' };
+  } catch (e) {
+    return { role, engine, ok: false, detail: (e as Error).message };
+  }
+}
+
+interface Engines {
+  sql: SqlClient;
+  store: EventStore;
+  bus: Bus;
+  graph: GraphStore;
+  search: SearchIndex;
+}
+
+function checkEngines(e: Engines): Promise<EngineStatus[]> {
+  return Promise.all([
+    check('event store', e.store.describe, () => e.store.ping()),
+    check('outbox', `outbox tables on ${e.sql.describe}`, () => e.sql.query('SELECT 1')),
+    check('bus', e.bus.describe, () => e.bus.ping()),
+    check('graph', e.graph.describe, () => e.graph.ping()),
+    check('search', e.search.describe, () => e.search.ping()),
+  ]);
+}
+
+/**
+ * Asks every configured engine on its own, so one that is down does not hide the others
+ * (openStrata stops at the first). The shared-engine adapters connect lazily, so they open
+ * without touching the network; embedded mode is one process on one folder and opens whole.
+ */
+export async function probeEngines(config: StrataConfig): Promise<EngineStatus[]> {
+  if (config.database.kind === 'pglite') {
+    const strata = await openStrata(config);
+    try {
+      return await strata.engines();
+    } finally {
+      await strata.close();
+    }
+  }
+  const sql = await openSql(config);
+  const store = await openEventStore(config);
+  const bus = openBus(config, sql);
+  const search = openSearch(config, sql);
+  try {
+    return await checkEngines({ sql, store, bus, graph: new PostgresGraphStore(sql), search });
+  } finally {
+    for (const o of [search, bus, store, sql]) await o.close().catch(() => undefined);
+  }
+}
+
 export async function openStrata(config: StrataConfig, options: OpenOptions = {}): Promise<Strata> {
   const log = options.log ?? (() => undefined);
   const clock = options.clock ?? systemClock;
@@ -227,23 +283,7 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
           await new Promise((r) => setTimeout(r, 50));
         }
       },
-      async engines() {
-        const check = async (role: EngineStatus['role'], engine: string, ping: () => Promise<unknown>) => {
-          try {
-            await ping();
-            return { role, engine, ok: true, detail: 'answers' };
-          } catch (e) {
-            return { role, engine, ok: false, detail: (e as Error).message };
-          }
-        };
-        return Promise.all([
-          check('event store', store.describe, () => store.ping()),
-          check('outbox', `outbox tables on ${sql.describe}`, () => outbox.stats()),
-          check('bus', bus.describe, () => bus.ping()),
-          check('graph', graph.describe, () => graph.ping()),
-          check('search', search.describe, () => search.ping()),
-        ]);
-      },
+      engines: () => checkEngines({ sql, store, bus, graph, search }),
       async close() {
         await strata.stopBackground();
         for (const o of opened.reverse()) await o.close().catch((e) => log('close failed', e));

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { startStrata } from '../api/listen.js';
 import { type ProjectionName, rebuild } from '../app/rebuild.js';
-import { openStrata, type Strata } from '../app/runtime.js';
+import { openStrata, probeEngines, type Strata } from '../app/runtime.js';
 import { verify } from '../app/verify.js';
 import { StrataApiError, StrataClient } from '../client/index.js';
 import {
@@ -61,11 +61,16 @@ function config(flags: CommonFlags): StrataConfig {
 }
 
 /** Opens Strata for one command; an embedded data folder must already exist (a typo is not a new folder). */
-async function withStrata<T>(flags: CommonFlags | StrataConfig, fn: (s: Strata) => Promise<T>): Promise<T> {
-  const c = 'eventStore' in flags ? flags : config(flags);
+/** Commands on an existing embedded folder must not create an empty one by mistake. */
+function assertDataFolder(c: StrataConfig): void {
   if (c.database.kind === 'pglite' && !existsSync(c.dataDir)) {
     throw new ConfigError('--data', `there is no data folder at ${c.dataDir} (STRATA_DATA_DIR)`);
   }
+}
+
+async function withStrata<T>(flags: CommonFlags | StrataConfig, fn: (s: Strata) => Promise<T>): Promise<T> {
+  const c = 'eventStore' in flags ? flags : config(flags);
+  assertDataFolder(c);
   const strata = await openStrata(c, {
     log: (m, e) => err(`${m}${e ? `: ${(e as Error).message}` : ''}`),
   });
@@ -305,12 +310,12 @@ program
   .description('what Strata is connected to, and whether each engine answers')
   .addOption(dataOption)
   .action(async (flags: CommonFlags) => {
-    await withStrata(flags, async (s) => {
-      const engines = await s.engines();
-      for (const e of engines)
-        out(`${e.ok ? 'ok  ' : 'DOWN'} ${e.role.padEnd(12)} ${e.engine}${e.ok ? '' : ` — ${e.detail}`}`);
-      if (engines.some((e) => !e.ok)) process.exitCode = 1;
-    });
+    const c = config(flags);
+    assertDataFolder(c);
+    const engines = await probeEngines(c);
+    for (const e of engines)
+      out(`${e.ok ? 'ok  ' : 'DOWN'} ${e.role.padEnd(12)} ${e.engine}${e.ok ? '' : ` — ${e.detail}`}`);
+    if (engines.some((e) => !e.ok)) process.exitCode = 1;
   });
 
 try {

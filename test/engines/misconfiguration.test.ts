@@ -1,6 +1,7 @@
 /**
  * Misconfiguration fails at start-up with one line naming the engine and the setting — through the
- * CLI, as an operator meets it — never a stack trace.
+ * CLI, as an operator meets it — never a stack trace; `strata engines` reports every engine, the
+ * dead ones with the same message.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { runStrata } from '../support/process.js';
 
 async function startUp(env: Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), 'strata-misconfig-'));
-  return runStrata(['engines', '--data', dir], env);
+  // A server that starts despite the wrong setting would run on: it is killed, and the test fails.
+  return runStrata(['serve', '--data', dir, '--port', '0'], env, 60_000);
 }
 
 describe('start-up with a wrong setting', () => {
@@ -72,4 +74,28 @@ describe('start-up with a wrong setting', () => {
     },
     120_000,
   );
+});
+
+describe('strata engines', () => {
+  it('reports each engine on its own: two dead ones do not hide the three that answer', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-engines-'));
+    const r = await runStrata(['engines', '--data', dir], {
+      STRATA_EVENT_STORE: requireEnv('STRATA_EVENT_STORE'),
+      STRATA_DATABASE_URL: requireEnv('STRATA_DATABASE_URL'),
+      STRATA_KAFKA_BROKERS: '127.0.0.1:1',
+      STRATA_SEARCH_URL: 'http://127.0.0.1:1',
+    });
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.map((l) => l.slice(0, 17).trimEnd())).toEqual([
+      'ok   event store',
+      'ok   outbox',
+      'DOWN bus',
+      'ok   graph',
+      'DOWN search',
+    ]);
+    expect(lines[2]).toMatch(/kafka: 127\.0\.0\.1:1 unreachable \(STRATA_KAFKA_BROKERS\)/);
+    expect(lines[4]).toMatch(/opensearch: .*127\.0\.0\.1:1.* \(STRATA_SEARCH_URL\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(1);
+  }, 120_000);
 });

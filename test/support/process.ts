@@ -76,9 +76,11 @@ function spawnRole(args: string[], env: Record<string, string>, ready: RegExp): 
   });
 }
 
+/** Runs one command to its end; one still running after `timeoutMs` is killed (code null). */
 export function runStrata(
   args: string[],
   env: Record<string, string> = {},
+  timeoutMs = 120_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [bin, ...args], {
     env: childEnv(env),
@@ -88,5 +90,11 @@ export function runStrata(
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
