@@ -13,6 +13,8 @@ export interface WorkerStats {
   /** Events the projection already had: duplicates in the bus or replays. */
   duplicates: number;
   resets: number;
+  /** Messages on the bus that were not Strata events, skipped. */
+  skipped: number;
   errors: number;
   lastError: string | null;
 }
@@ -23,6 +25,7 @@ export class ProjectionWorker {
     applied: 0,
     duplicates: 0,
     resets: 0,
+    skipped: 0,
     errors: 0,
     lastError: null,
   };
@@ -43,6 +46,10 @@ export class ProjectionWorker {
           this.stats.errors++;
           this.stats.lastError = (e as Error).message ?? String(e);
           this.log?.(`${this.group}: batch failed, retrying`, e);
+        },
+        onSkip: (reason) => {
+          this.stats.skipped++;
+          this.log?.(`${this.group}: ${reason}`);
         },
       },
       async (batch) => {

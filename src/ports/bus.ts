@@ -20,6 +20,11 @@ export interface ConsumerOptions {
   maxBatch?: number;
   /** Called with errors of the consume loop (the loop retries). */
   onError?: (error: unknown) => void;
+  /**
+   * Called for a message on the bus that is not a Strata event (written there by something else,
+   * or mangled): it is skipped and committed past, so it cannot block its partition.
+   */
+  onSkip?: (reason: string) => void;
 }
 
 export interface Subscription {

@@ -1,11 +1,13 @@
 /**
  * Kafka-only behaviour the bus contract does not cover: how an unreachable broker surfaces at
- * start-up, and that delivery into Kafka is at-least-once (a duplicate publish is delivered twice).
+ * start-up, that delivery into Kafka is at-least-once (a duplicate publish is delivered twice), and
+ * that a message something else wrote to the topic is skipped instead of blocking its partition.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../src/adapters/bus/kafka.js';
 import { openStrata } from '../../src/app/runtime.js';
@@ -163,5 +165,43 @@ describe('Kafka bus: on the real broker', () => {
     expect(second.offset).toBe(first.offset + 1);
     const lag = await bus.lag('dups');
     expect(lag.reduce((n, l) => n + l.end, 0)).toBe(2);
+  });
+
+  it('skips messages that are not Strata events and delivers the events behind them', async () => {
+    const real = message('FOREIGN', 1);
+    const foreign = new Producer({
+      clientId: 'strata-test-foreign',
+      bootstrapBrokers: requireEnv('STRATA_KAFKA_BROKERS').split(','),
+      serializers: stringSerializers,
+    });
+    try {
+      // Same key: the same partition, ahead of the real event.
+      await foreign.send({
+        messages: [
+          { topic: bus.topic, key: real.key, value: 'not json at all' },
+          { topic: bus.topic, key: real.key, value: '{"hello":"world"}' },
+        ],
+      });
+    } finally {
+      await foreign.close();
+    }
+    await bus.publish([real]);
+    const got: DeliveredMessage[] = [];
+    const skipped: string[] = [];
+    subs.push(
+      await bus.subscribe({ group: 'foreign', onSkip: (reason) => skipped.push(reason) }, async (batch) => {
+        got.push(...batch);
+      }),
+    );
+    await eventually(() => (got.length >= 1 ? true : undefined), 30_000, 'the real event');
+    await eventually(
+      async () => ((await bus.lag('foreign')).every((l) => l.lag === 0) ? true : undefined),
+      30_000,
+      'offsets committed past all three',
+    );
+    expect(got.map((m) => m.event)).toEqual([real.event]);
+    expect(skipped).toHaveLength(2);
+    expect(skipped[0]).toMatch(new RegExp(`^kafka: skipped the message at ${bus.topic}/\\d+@0: not JSON`));
+    expect(skipped[1]).toMatch(/@1: not a Strata event/);
   });
 });

@@ -129,14 +129,33 @@ function closeForcibly(client: {
   return new Promise((resolve, reject) => client.close(true, (error) => (error ? reject(error) : resolve())));
 }
 
-function decode(m: KafkaMessage): DeliveredMessage {
-  if (m.value === undefined) {
-    throw new Error(`kafka: message at ${m.topic}/${m.partition}@${m.offset} has no value`);
+/**
+ * A Strata event, or why the message is not one: a foreign or mangled message on the topic is
+ * skipped (and reported), never retried forever — it would block its partition behind it.
+ */
+function decode(m: KafkaMessage): DeliveredMessage | string {
+  const at = `${m.topic}/${m.partition}@${m.offset}`;
+  if (m.value === undefined) return `kafka: skipped the message at ${at}: it has no value`;
+  let event: EventEnvelope;
+  try {
+    event = JSON.parse(m.value) as EventEnvelope;
+  } catch (e) {
+    return `kafka: skipped the message at ${at}: not JSON (${(e as Error).message})`;
+  }
+  if (
+    typeof event !== 'object' ||
+    event === null ||
+    typeof event.event_id !== 'string' ||
+    typeof event.aggregate_type !== 'string' ||
+    typeof event.aggregate_id !== 'string' ||
+    !Number.isSafeInteger(event.version)
+  ) {
+    return `kafka: skipped the message at ${at}: not a Strata event (no event_id, aggregate_type, aggregate_id, version)`;
   }
   return {
     key: m.key ?? '',
     headers: Object.fromEntries(m.headers),
-    event: JSON.parse(m.value) as EventEnvelope,
+    event,
     partition: m.partition,
     offset: Number(m.offset),
   };
@@ -397,7 +416,12 @@ export class KafkaBus implements Bus {
           const fetched = await readBatch(stream);
           const fresh = fetched.filter((m) => m.offset >= (handled.get(m.partition) ?? -1n));
           if (fresh.length === 0) continue;
-          await handler(fresh.map(decode));
+          const delivered: DeliveredMessage[] = [];
+          for (const decoded of fresh.map(decode)) {
+            if (typeof decoded === 'string') options.onSkip?.(decoded);
+            else delivered.push(decoded);
+          }
+          if (delivered.length > 0) await handler(delivered);
           const next = new Map<number, bigint>();
           for (const m of fresh) next.set(m.partition, m.offset + 1n);
           await consumer.commit({

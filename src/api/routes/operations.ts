@@ -45,6 +45,7 @@ export function operationRoutes(app: FastifyInstance, strata: Strata): void {
           `strata_projection_applied_total{group="${w.group}"} ${w.stats.applied}`,
           `strata_projection_duplicates_total{group="${w.group}"} ${w.stats.duplicates}`,
           `strata_projection_errors_total{group="${w.group}"} ${w.stats.errors}`,
+          `strata_bus_skipped_total{group="${w.group}"} ${w.stats.skipped}`,
         );
       }
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
