@@ -11,7 +11,7 @@ import { ConcurrencyConflict } from '../core/errors.js';
 import { type EventEnvelope, SCHEMA_VERSION } from '../core/event.js';
 import { type AggregateRef, aggregateKey } from '../core/keys.js';
 import { type Bus, type BusMessage, busHeaders, busKey } from '../ports/bus.js';
-import type { Clock, Ids } from '../ports/clock.js';
+import { type Clock, type Ids, WakeSignal } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Outbox, OutboxRow } from '../ports/outbox.js';
 
@@ -48,7 +48,7 @@ export class Relay {
   private readonly opts: Required<Omit<RelayOptions, 'owner' | 'log'>> & Pick<RelayOptions, 'log'>;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly signal = new WakeSignal();
   private unlisten: (() => Promise<void>) | undefined;
   private partitions: number[] = [];
   /** Rows published, dead-lettered, fenced with a void marker, and recovered from dead writers. */
@@ -72,14 +72,14 @@ export class Relay {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.unlisten = await this.deps.outbox.onReady(() => this.wake?.());
+    this.unlisten = await this.deps.outbox.onReady(this.signal.notify);
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wake?.();
+    this.signal.notify();
     await this.loop;
     await this.unlisten?.();
     await this.deps.outbox.releasePartitions(this.owner).catch(() => undefined);
@@ -92,24 +92,11 @@ export class Relay {
         pass = await this.runOnce();
       } catch (e) {
         this.opts.log?.('relay pass failed; retrying', e);
-        await this.sleep(this.opts.pollMs * 2);
+        await this.signal.wait(this.opts.pollMs * 2);
         continue;
       }
-      if (pass.delivered === 0 && pass.settled === 0) await this.sleep(this.opts.pollMs);
+      if (pass.delivered === 0 && pass.settled === 0) await this.signal.wait(this.opts.pollMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 
   /** One pass: renew leases, settle abandoned intents, deliver one batch. */

@@ -14,6 +14,7 @@ import type {
   DeliveredMessage,
   Subscription,
 } from '../../ports/bus.js';
+import { WakeSignal } from '../../ports/clock.js';
 import type { SqlClient } from '../../ports/sql.js';
 
 const CHANNEL = 'strata_bus';
@@ -105,31 +106,20 @@ export class EmbeddedBus implements Bus {
     const maxBatch = options.maxBatch ?? 500;
     let running = true;
     let lastPrune = 0;
-    let wake: (() => void) | undefined;
+    const signal = new WakeSignal();
     // Registering the group on every partition keeps prune() from dropping what it has not read yet.
     await this.sql.query(
       `INSERT INTO strata_bus_offsets (group_id, partition, committed)
        SELECT $1, partition, 0 FROM strata_bus_partitions ON CONFLICT (group_id, partition) DO NOTHING`,
       [options.group],
     );
-    const unlisten = await this.sql.listen(CHANNEL, () => wake?.());
-
-    const pause = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve();
-        }
-        wake = done;
-      });
+    const unlisten = await this.sql.listen(CHANNEL, signal.notify);
 
     const loop = async () => {
       while (running) {
         try {
           if (!(await this.holdGroup(options.group, owner))) {
-            await pause(POLL_MS * 2);
+            await signal.wait(POLL_MS * 2);
             continue;
           }
           const batch = await this.fetch(options.group, maxBatch);
@@ -138,14 +128,14 @@ export class EmbeddedBus implements Bus {
               lastPrune = Date.now();
               await this.prune();
             }
-            await pause(POLL_MS);
+            await signal.wait(POLL_MS);
             continue;
           }
           await handler(batch);
           await this.commit(options.group, batch);
         } catch (e) {
           options.onError?.(e);
-          if (running) await pause(POLL_MS * 2);
+          if (running) await signal.wait(POLL_MS * 2);
         }
       }
     };
@@ -153,7 +143,7 @@ export class EmbeddedBus implements Bus {
     return {
       stop: async () => {
         running = false;
-        wake?.();
+        signal.notify();
         await done;
         await unlisten();
         await this.sql

@@ -26,6 +26,7 @@ import type {
   DeliveredMessage,
   Subscription,
 } from '../../ports/bus.js';
+import { WakeSignal } from '../../ports/clock.js';
 
 export interface KafkaBusConfig {
   brokers: string[];
@@ -86,37 +87,6 @@ function isConnectionFailure(e: unknown): boolean {
   return (
     hasError(e, 'code', 'PLT_KFK_NETWORK') || /Cannot connect to any broker/.test(rootMessage(e) + String(e))
   );
-}
-
-/** A readiness flag without lost wake-ups: `notify` before `wait` makes the next `wait` return at once. */
-class Signal {
-  private pending = false;
-  private resolve: (() => void) | undefined;
-
-  notify = (): void => {
-    this.pending = true;
-    const r = this.resolve;
-    this.resolve = undefined;
-    r?.();
-  };
-
-  wait(ms: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.pending = false;
-        self.resolve = undefined;
-        resolve();
-      }
-      this.resolve = done;
-    });
-  }
 }
 
 /**
@@ -316,7 +286,7 @@ export class KafkaBus implements Bus {
   ): Promise<Subscription> {
     const maxBatch = options.maxBatch ?? 500;
     const onError = (e: unknown) => options.onError?.(e);
-    const signal = new Signal();
+    const signal = new WakeSignal();
     let running = true;
     /** An error of the consumer or its stream, raised in the loop at the next wait. */
     let failure: unknown;
