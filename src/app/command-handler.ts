@@ -32,7 +32,7 @@ import {
   requireObjectType,
 } from '../core/ontology.js';
 import { decideOntology, evolveOntology, initialOntologyState } from '../core/ontology-aggregate.js';
-import { unstorableJson } from '../core/storable.js';
+import { canonicalJson, unstorableJson } from '../core/storable.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { GraphStore } from '../ports/graph-store.js';
@@ -210,8 +210,8 @@ export class CommandHandler {
   ): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const events = await this.load(ref);
-      const previous = ctx.commandId ? events.find((e) => e.command_id === ctx.commandId) : undefined;
-      if (previous) return result(previous, true);
+      const replay = await this.replayed(events, ctx, decide);
+      if (replay) return replay;
       const version = events.at(-1)?.version ?? 0;
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== version) {
         throw new ConcurrencyConflict(aggregateKey(ref), ctx.expectedVersion, version);
@@ -226,14 +226,41 @@ export class CommandHandler {
       } catch (e) {
         if (!(e instanceof ConcurrencyConflict)) throw e;
         if (ctx.expectedVersion !== undefined || attempt >= CONFLICT_RETRIES) {
-          const winner = ctx.commandId
-            ? (await this.load(ref)).find((x) => x.command_id === ctx.commandId)
-            : undefined;
-          if (winner) return result(winner, true);
+          const winner = ctx.commandId ? await this.replayed(await this.load(ref), ctx, decide) : undefined;
+          if (winner) return winner;
           throw e;
         }
       }
     }
+  }
+
+  /**
+   * The result of the event this command's Idempotency-Key already produced, if any. The request
+   * must be the same one: decided again against the state before that event, it gives the same
+   * event, or it is refused (422) rather than answered with another request's result. One that can
+   * no longer be decided (its link target deleted since, say) is taken for the retry it claims to be.
+   */
+  private async replayed(
+    events: EventEnvelope[],
+    ctx: CommandContext,
+    decide: (events: EventEnvelope[]) => Promise<{ event_type: string; data: unknown }>,
+  ): Promise<CommandResult | undefined> {
+    const at = ctx.commandId ? events.findIndex((e) => e.command_id === ctx.commandId) : -1;
+    const previous = events[at];
+    if (!previous) return undefined;
+    const again = await decide(events.slice(0, at)).catch(() => undefined);
+    if (
+      again &&
+      (again.event_type !== previous.event_type || canonicalJson(again.data) !== canonicalJson(previous.data))
+    ) {
+      throw new StrataError(
+        'STRATA_ERR_IDEMPOTENCY_KEY_REUSED',
+        `the Idempotency-Key '${ctx.commandId}' already produced version ${previous.version} of ` +
+          `${aggregateKey({ type: previous.aggregate_type, id: previous.aggregate_id })} (${previous.event_type}) ` +
+          'from another request; send a new key with a new request',
+      );
+    }
+    return result(previous, true);
   }
 
   private async load(ref: AggregateRef): Promise<EventEnvelope[]> {

@@ -5,6 +5,7 @@
 import { type AggregateRef, aggregateKey } from '../core/keys.js';
 import { foldObject, type ObjectState } from '../core/object-aggregate.js';
 import { findLinkType, type Ontology } from '../core/ontology.js';
+import { canonicalJson } from '../core/storable.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { GraphNodeState, GraphStore } from '../ports/graph-store.js';
 import type { SearchDocument, SearchIndex } from '../ports/search-index.js';
@@ -22,17 +23,8 @@ export interface VerifyReport {
   drift: Drift[];
 }
 
-/** JSON with sorted keys, so equal values compare equal. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-}
-
 function sortedLinks(links: Record<string, string[]>): string {
-  return canonical(Object.fromEntries(Object.entries(links).map(([k, v]) => [k, [...v].sort()])));
+  return canonicalJson(Object.fromEntries(Object.entries(links).map(([k, v]) => [k, [...v].sort()])));
 }
 
 function graphProblems(
@@ -70,7 +62,7 @@ function searchProblems(
   if (actual.version !== want.version) problems.push(`version ${actual.version}, store has ${want.version}`);
   if (actual.deleted !== want.deleted) problems.push(`deleted=${actual.deleted}, store says ${want.deleted}`);
   if (actual.title !== want.title) problems.push(`title '${actual.title}', store has '${want.title}'`);
-  if (canonical(actual.properties) !== canonical(want.properties))
+  if (canonicalJson(actual.properties) !== canonicalJson(want.properties))
     problems.push('properties differ from the store');
   if (sortedLinks(actual.links) !== sortedLinks(want.links))
     problems.push('link summaries differ from the store');

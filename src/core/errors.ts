@@ -19,6 +19,10 @@ export const ERRORS = {
   STRATA_ERR_URI_TOO_LONG: { status: 414, title: 'The request URI is too long' },
   STRATA_ERR_MEDIA_TYPE_UNSUPPORTED: { status: 415, title: 'Unsupported media type' },
   STRATA_ERR_VALIDATION_FAILED: { status: 422, title: 'The command violates the ontology' },
+  STRATA_ERR_IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    title: 'The Idempotency-Key was used for another request',
+  },
   STRATA_ERR_LINK_TARGET_MISSING: { status: 422, title: 'The link target does not exist' },
   STRATA_ERR_LINK_CARDINALITY: { status: 422, title: 'The link type does not allow another link' },
   STRATA_ERR_ONTOLOGY_INVALID: { status: 422, title: 'The ontology definition is invalid' },

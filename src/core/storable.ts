@@ -43,3 +43,12 @@ export function unstorableJson(value: unknown, path: string, depth = 0): Violati
   }
   return undefined;
 }
+
+/** JSON with sorted object keys, so equal values compare equal whatever order their keys came in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}

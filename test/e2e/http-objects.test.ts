@@ -388,6 +388,37 @@ describe('Idempotency-Key', () => {
     expect(events.map((e) => e.version)).toEqual([1, 2]);
   });
 
+  it('the same key with another request is 422 STRATA_ERR_IDEMPOTENCY_KEY_REUSED and writes nothing', async () => {
+    const id = uid('Nancy');
+    await create(id);
+    const key = `${id}-reused`;
+    const patch = (properties: Record<string, unknown>) =>
+      inject(e2e.app, {
+        method: 'PATCH',
+        url: `/v1/objects/City/${id}`,
+        payload: { properties },
+        headers: { 'idempotency-key': key },
+      });
+    expect((await patch({ population: 5, name: 'Nancy' })).status).toBe(202);
+    // The same request with its keys in another order is the same request: a replay.
+    const retried = await expectNothingWritten(e2e.strata, () => patch({ name: 'Nancy', population: 5 }));
+    expect(retried.status).toBe(202);
+    expect(retried.body.deduplicated).toBe(true);
+    const other = await expectNothingWritten(e2e.strata, () => patch({ population: 6, name: 'Nancy' }));
+    const p = expectProblem(other, 422, 'STRATA_ERR_IDEMPOTENCY_KEY_REUSED');
+    expect(p.detail).toContain(`'${key}' already produced version 2 of City/`);
+    const deleted = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, {
+        method: 'DELETE',
+        url: `/v1/objects/City/${id}`,
+        headers: { 'idempotency-key': key },
+      }),
+    );
+    expectProblem(deleted, 422, 'STRATA_ERR_IDEMPOTENCY_KEY_REUSED');
+    const h = await history('City', id);
+    expect(h.body.events.map((e: { version: number }) => e.version)).toEqual([1, 2]);
+  });
+
   it('an empty or over-long Idempotency-Key is 400 and writes nothing', async () => {
     for (const key of ['', 'k'.repeat(201)]) {
       const res = await expectNothingWritten(e2e.strata, () =>
