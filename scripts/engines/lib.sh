@@ -34,6 +34,9 @@ SW_ADMIN_PORT="${STRATA_SW_ADMIN_PORT:-57646}"
 
 S3_ACCESS_KEY="${STRATA_S3_ACCESS_KEY:-strata}"
 S3_SECRET_KEY="${STRATA_S3_SECRET_KEY:-strata-secret}"
+# A second, read-only identity on the S3 server, for the tests of missing write permission.
+S3_READER_ACCESS_KEY="strata-reader"
+S3_READER_SECRET_KEY="strata-reader-secret"
 
 LOOPBACK=127.0.0.1
 

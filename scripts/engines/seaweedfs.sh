@@ -64,19 +64,35 @@ seaweedfs_install() {
   with_lock seaweedfs-install seaweedfs_install_locked
 }
 
-sw_write_s3_config() {
-  cat >"$SW_S3_CONFIG" <<EOF
+# Two identities: Strata's own, and a read-only one (tests show that an identity which may read
+# but not write is refused at start-up, naming the credentials).
+sw_s3_config() {
+  cat <<EOF
 {
   "identities": [
     {
       "name": "strata",
       "credentials": [ { "accessKey": "$S3_ACCESS_KEY", "secretKey": "$S3_SECRET_KEY" } ],
       "actions": [ "Admin", "Read", "Write", "List", "Tagging" ]
+    },
+    {
+      "name": "strata-reader",
+      "credentials": [ { "accessKey": "$S3_READER_ACCESS_KEY", "secretKey": "$S3_READER_SECRET_KEY" } ],
+      "actions": [ "Read", "List" ]
     }
   ]
 }
 EOF
+}
+
+sw_write_s3_config() {
+  sw_s3_config >"$SW_S3_CONFIG"
   chmod 600 "$SW_S3_CONFIG"
+}
+
+# True when the running server was started with the identities this script would give it now.
+sw_s3_config_current() {
+  [[ -f "$SW_S3_CONFIG" ]] && [[ "$(cat "$SW_S3_CONFIG")" == "$(sw_s3_config)" ]]
 }
 
 # A SigV4-signed ListBuckets: proves the gateway is up and our identity works.
@@ -91,6 +107,10 @@ seaweedfs_up() {
   local t0
   t0="$(now_s)"
   seaweedfs_install
+  if pid_alive "$SW_PID" && ! sw_s3_config_current; then
+    eng_log "$ENGINE" "running with older S3 identities; restarting it with the current ones"
+    seaweedfs_down
+  fi
   if pid_alive "$SW_PID"; then
     if sw_s3_ok; then
       eng_log "$ENGINE" "already running, S3 on $S3_URL (pid $(cat "$SW_PID"))"

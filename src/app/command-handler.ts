@@ -22,7 +22,6 @@ import {
   evolveObject,
   initialObjectState,
   type ObjectCommand,
-  type ObjectState,
 } from '../core/object-aggregate.js';
 import {
   type Ontology,
@@ -100,7 +99,7 @@ export class CommandHandler {
   }
 
   putOntology(next: Ontology, ctx: CommandContext): Promise<CommandResult> {
-    return this.execute(ONTOLOGY_AGGREGATE, ctx, async (events) => {
+    return this.execute(ONTOLOGY_AGGREGATE, ctx, (events) => {
       const state = events.reduce(evolveOntology, initialOntologyState);
       return { event_type: 'OntologyChanged', data: decideOntology(state, next) };
     }).then(async (r) => {
@@ -171,18 +170,21 @@ export class CommandHandler {
     requireObjectType(ontology, ref.type);
     if (command.kind === 'addLink' || command.kind === 'removeLink')
       assertValidId(command.targetId, 'link target ID');
-    return this.execute(ref, ctx, async (events) => {
-      const state = events.reduce(evolveObject, initialObjectState(ref.type, ref.id));
-      const decision = decideObject(state, command, ontology);
-      if (decision.event_type === 'LinkAdded') await this.checkLinkTarget(ontology, state, decision);
-      return decision;
-    });
+    return this.execute(
+      ref,
+      ctx,
+      (events) =>
+        decideObject(events.reduce(evolveObject, initialObjectState(ref.type, ref.id)), command, ontology),
+      async (decision) => {
+        if (decision.event_type === 'LinkAdded') await this.checkLinkTarget(ontology, ref, decision);
+      },
+    );
   }
 
   /** The link target must exist in the store (the truth); inverse cardinality is checked on the graph. */
   private async checkLinkTarget(
     ontology: Ontology,
-    source: ObjectState,
+    source: AggregateRef,
     decision: Extract<Decision, { event_type: 'LinkAdded' }>,
   ): Promise<void> {
     const { linkType, to } = decision.data;
@@ -202,21 +204,27 @@ export class CommandHandler {
     }
   }
 
-  /** Load, dedupe by Idempotency-Key, check If-Match, decide, commit; retry lost races without If-Match. */
-  private async execute(
+  /**
+   * Load, dedupe by Idempotency-Key, check If-Match, decide, check against other aggregates,
+   * commit; retry lost races without If-Match. `decide` is pure: the same command on the same
+   * events gives the same event (the Idempotency-Key check relies on it).
+   */
+  private async execute<D extends { event_type: string; data: unknown }>(
     ref: AggregateRef,
     ctx: CommandContext,
-    decide: (events: EventEnvelope[]) => Promise<{ event_type: string; data: unknown }>,
+    decide: (events: EventEnvelope[]) => D,
+    checkOthers: (decision: D) => Promise<void> = async () => undefined,
   ): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const events = await this.load(ref);
-      const replay = await this.replayed(events, ctx, decide);
+      const replay = this.replayed(events, ctx, decide);
       if (replay) return replay;
       const version = events.at(-1)?.version ?? 0;
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== version) {
         throw new ConcurrencyConflict(aggregateKey(ref), ctx.expectedVersion, version);
       }
-      const decision = await decide(events);
+      const decision = decide(events);
+      await checkOthers(decision);
       const unstorable = unstorableJson(decision.data, '/data');
       if (unstorable) throw new ValidationFailed('the event cannot be stored', [unstorable]);
       const event = this.envelope(ref, version + 1, decision, ctx, events.at(-1));
@@ -226,7 +234,7 @@ export class CommandHandler {
       } catch (e) {
         if (!(e instanceof ConcurrencyConflict)) throw e;
         if (ctx.expectedVersion !== undefined || attempt >= CONFLICT_RETRIES) {
-          const winner = ctx.commandId ? await this.replayed(await this.load(ref), ctx, decide) : undefined;
+          const winner = ctx.commandId ? this.replayed(await this.load(ref), ctx, decide) : undefined;
           if (winner) return winner;
           throw e;
         }
@@ -236,22 +244,28 @@ export class CommandHandler {
 
   /**
    * The result of the event this command's Idempotency-Key already produced, if any. The request
-   * must be the same one: decided again against the state before that event, it gives the same
-   * event, or it is refused (422) rather than answered with another request's result. One that can
-   * no longer be decided (its link target deleted since, say) is taken for the retry it claims to be.
+   * must be the same one: decided again against the state before that event it gives the same
+   * event (the ontology only grows, so a genuine retry decides as it did), or it is refused with
+   * 422 rather than answered with another request's result.
    */
-  private async replayed(
+  private replayed(
     events: EventEnvelope[],
     ctx: CommandContext,
-    decide: (events: EventEnvelope[]) => Promise<{ event_type: string; data: unknown }>,
-  ): Promise<CommandResult | undefined> {
+    decide: (events: EventEnvelope[]) => { event_type: string; data: unknown },
+  ): CommandResult | undefined {
     const at = ctx.commandId ? events.findIndex((e) => e.command_id === ctx.commandId) : -1;
     const previous = events[at];
     if (!previous) return undefined;
-    const again = await decide(events.slice(0, at)).catch(() => undefined);
+    let again: { event_type: string; data: unknown } | undefined;
+    try {
+      again = decide(events.slice(0, at));
+    } catch {
+      // This request could not have produced that event: it is another one.
+    }
     if (
-      again &&
-      (again.event_type !== previous.event_type || canonicalJson(again.data) !== canonicalJson(previous.data))
+      !again ||
+      again.event_type !== previous.event_type ||
+      canonicalJson(again.data) !== canonicalJson(previous.data)
     ) {
       throw new StrataError(
         'STRATA_ERR_IDEMPOTENCY_KEY_REUSED',

@@ -149,12 +149,14 @@ interface Engines {
   bus: Bus;
   graph: GraphStore;
   search: SearchIndex;
+  /** The outbox check: its tables once migrated (a running Strata), the database otherwise. */
+  outboxPing: () => Promise<unknown>;
 }
 
 function checkEngines(e: Engines): Promise<EngineStatus[]> {
   return Promise.all([
     check('event store', e.store.describe, () => e.store.ping()),
-    check('outbox', `outbox tables on ${e.sql.describe}`, () => e.sql.query('SELECT 1')),
+    check('outbox', `outbox tables on ${e.sql.describe}`, e.outboxPing),
     check('bus', e.bus.describe, () => e.bus.ping()),
     check('graph', e.graph.describe, () => e.graph.ping()),
     check('search', e.search.describe, () => e.search.ping()),
@@ -163,26 +165,27 @@ function checkEngines(e: Engines): Promise<EngineStatus[]> {
 
 /**
  * Asks every configured engine on its own, so one that is down does not hide the others
- * (openStrata stops at the first). The shared-engine adapters connect lazily, so they open
- * without touching the network; embedded mode is one process on one folder and opens whole.
+ * (openStrata stops at the first), and changes nothing: no migration, topic or index is
+ * created. The adapters of the shared engines connect lazily, so opening them touches no network.
  */
 export async function probeEngines(config: StrataConfig): Promise<EngineStatus[]> {
-  if (config.database.kind === 'pglite') {
-    const strata = await openStrata(config);
-    try {
-      return await strata.engines();
-    } finally {
-      await strata.close();
-    }
-  }
-  const sql = await openSql(config);
-  const store = await openEventStore(config);
-  const bus = openBus(config, sql);
-  const search = openSearch(config, sql);
+  const unlock =
+    config.database.kind === 'pglite' ? await lockDataDir(config.dataDir) : async () => undefined;
+  const opened: { close(): Promise<void> }[] = [];
+  const open = <T extends { close(): Promise<void> }>(x: T): T => {
+    opened.push(x);
+    return x;
+  };
   try {
-    return await checkEngines({ sql, store, bus, graph: new PostgresGraphStore(sql), search });
+    const sql = open(await openSql(config));
+    const store = open(await openEventStore(config));
+    const bus = open(openBus(config, sql));
+    const search = open(openSearch(config, sql));
+    const graph = new PostgresGraphStore(sql);
+    return await checkEngines({ sql, store, bus, graph, search, outboxPing: () => sql.query('SELECT 1') });
   } finally {
-    for (const o of [search, bus, store, sql]) await o.close().catch(() => undefined);
+    for (const o of opened.reverse()) await o.close().catch(() => undefined);
+    await unlock();
   }
 }
 
@@ -283,7 +286,7 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
           await new Promise((r) => setTimeout(r, 50));
         }
       },
-      engines: () => checkEngines({ sql, store, bus, graph, search }),
+      engines: () => checkEngines({ sql, store, bus, graph, search, outboxPing: () => outbox.stats() }),
       async close() {
         await strata.stopBackground();
         for (const o of opened.reverse()) await o.close().catch((e) => log('close failed', e));

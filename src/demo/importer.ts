@@ -1,7 +1,8 @@
 /**
  * Imports a data set through the public HTTP API (the same command path users take), in
  * parallel across aggregates and in order within one, with deterministic Idempotency-Keys so a
- * re-run after a crash never writes an event twice.
+ * re-run after a crash never writes an event twice (and an object whose data changed since its
+ * import is refused, 422, instead of being skipped silently: import creates, PATCH changes).
  */
 import type { StrataClient } from '../client/index.js';
 import { StrataApiError } from '../client/index.js';
@@ -41,9 +42,13 @@ export async function importDataSet(
   };
   await pool(data.objects, concurrency, async (o) => {
     const id = String(o.properties[primaryKeys[o.type]!]);
-    tick(
-      await client.createObject(o.type, o.properties, { idempotencyKey: `import:${o.type}:${id}:create` }),
-    );
+    try {
+      tick(
+        await client.createObject(o.type, o.properties, { idempotencyKey: `import:${o.type}:${id}:create` }),
+      );
+    } catch (e) {
+      throw e instanceof StrataApiError ? new Error(`${o.type} ${id}: ${e.message}`) : e;
+    }
   });
   const bySource = new Map<string, DataSet['links']>();
   for (const l of data.links) {

@@ -419,6 +419,73 @@ describe('Idempotency-Key', () => {
     expect(h.body.events.map((e: { version: number }) => e.version)).toEqual([1, 2]);
   });
 
+  it("a create under an update's key, or an invalid body under a used key, is 422 and writes nothing", async () => {
+    const id = uid('Lille');
+    await create(id);
+    const key = `${id}-patch`;
+    const patched = await inject(e2e.app, {
+      method: 'PATCH',
+      url: `/v1/objects/City/${id}`,
+      payload: { properties: { population: 1 } },
+      headers: { 'idempotency-key': key },
+    });
+    expect(patched.status).toBe(202);
+    const reused = [
+      { method: 'POST' as const, url: '/v1/objects/City', payload: city(id) },
+      {
+        method: 'PATCH' as const,
+        url: `/v1/objects/City/${id}`,
+        payload: { properties: { population: 'many' } },
+      },
+    ];
+    for (const request of reused) {
+      const res = await expectNothingWritten(e2e.strata, () =>
+        inject(e2e.app, { ...request, headers: { 'idempotency-key': key } }),
+      );
+      expectProblem(res, 422, 'STRATA_ERR_IDEMPOTENCY_KEY_REUSED');
+    }
+  });
+
+  it('a link retried once the graph holds it (inverse cardinality one) is still a replay', async () => {
+    const town = uid('Vaduz');
+    const country = uid('LI');
+    await create(town);
+    await create(country, {}, 'Country');
+    const link = () =>
+      inject(e2e.app, {
+        method: 'POST',
+        url: `/v1/objects/City/${town}/links/capitalOf`,
+        payload: { targetId: country },
+        headers: { 'idempotency-key': `${town}-capital` },
+      });
+    const first = await link();
+    expect(first.status).toBe(202);
+    await e2e.strata.waitForIdle();
+    const again = await expectNothingWritten(e2e.strata, link);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ ...first.body, deduplicated: true });
+  });
+
+  it('an ontology PUT retried with its key is a replay; another ontology under that key is 422', async () => {
+    const ontology = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    const { version: _version, ...current } = ontology;
+    const property = uid('nickname').replace(/[^A-Za-z0-9]/g, '');
+    const next = structuredClone(current);
+    next.objectTypes[0].properties[property] = { type: 'string' };
+    const key = `${property}-ontology`;
+    const put = (payload: object) =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload, headers: { 'idempotency-key': key } });
+    const first = await put(next);
+    expect(first.status).toBe(202);
+    const retried = await put(next);
+    expect(retried.body).toEqual({ ...first.body, deduplicated: true });
+    const other = structuredClone(next);
+    other.objectTypes[0].properties[`${property}2`] = { type: 'string' };
+    expectProblem(await put(other), 422, 'STRATA_ERR_IDEMPOTENCY_KEY_REUSED');
+    const after = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    expect(after.version).toBe(first.body.version);
+  });
+
   it('an empty or over-long Idempotency-Key is 400 and writes nothing', async () => {
     for (const key of ['', 'k'.repeat(201)]) {
       const res = await expectNothingWritten(e2e.strata, () =>

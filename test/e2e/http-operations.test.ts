@@ -117,6 +117,7 @@ describe('health, readiness, metrics', () => {
       expect(m.get(`strata_consumer_lag{group="${group}"}`)).toBe(0);
       expect(m.get(`strata_projection_applied_total{group="${group}"}`)).toBeGreaterThanOrEqual(3);
       expect(m.get(`strata_projection_errors_total{group="${group}"}`)).toBe(0);
+      expect(m.get(`strata_bus_skipped_total{group="${group}"}`)).toBe(0);
     }
     expect(res.text).toContain('# TYPE strata_outbox_rows gauge');
   });

@@ -15,7 +15,7 @@ import { openS3EventStore, type S3EventStoreConfig } from '../../src/adapters/ev
 import { parseEventStore } from '../../src/config.js';
 import { ConcurrencyConflict, EngineUnavailable } from '../../src/core/errors.js';
 import type { EventStore } from '../../src/ports/event-store.js';
-import { requireEnv, uniqueName } from '../support/engines.js';
+import { requireEnv, S3_READ_ONLY_IDENTITY, uniqueName } from '../support/engines.js';
 import { envelope } from '../support/fixtures.js';
 
 function engineConfig(): S3EventStoreConfig {
@@ -84,6 +84,20 @@ describe('S3 event store on a real server', () => {
           `s3: access denied to bucket '${config.bucket}' (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)`,
         );
       });
+    });
+
+    it('reports an identity that may read but not write, at start-up rather than at the first command', async () => {
+      const config = engineConfig();
+      const owner = await openS3EventStore(config);
+      opened.push(owner);
+      await owner.ping(); // the bucket exists and the owner may write
+      const reader = await openS3EventStore({ ...config, credentials: { ...S3_READ_ONLY_IDENTITY } });
+      opened.push(reader);
+      const error = await pingError(reader);
+      expect(error.message).toBe(
+        `s3: access denied writing to bucket '${config.bucket}': the identity may read but not write (grant it PutObject, or check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)`,
+      );
+      await owner.ping(); // and the marker the check writes once does not trouble the owner's next start
     });
 
     it('reports a missing bucket when createBucket=false and names the option', async () => {

@@ -43,3 +43,9 @@ export async function engineSql(): Promise<SqlClient> {
     },
   });
 }
+
+/** The read-only identity scripts/engines gives the S3 server (lib.sh: S3_READER_*): Read and List. */
+export const S3_READ_ONLY_IDENTITY = {
+  accessKeyId: 'strata-reader',
+  secretAccessKey: 'strata-reader-secret',
+} as const;

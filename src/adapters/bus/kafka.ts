@@ -363,6 +363,8 @@ export class KafkaBus implements Bus {
       /** The stream replaced after a failure, destroyed once its successor is open (so the group is not rejoined). */
       let stale: KafkaStream | undefined;
       let failures = 0;
+      /** Per partition, the offset from which a skipped message has not been reported yet. */
+      const skipReported = new Map<number, bigint>();
       while (running) {
         try {
           if (failure !== undefined && stream === undefined) {
@@ -387,9 +389,14 @@ export class KafkaBus implements Bus {
           const fresh = fetched.filter((m) => m.offset >= (handled.get(m.partition) ?? -1n));
           if (fresh.length === 0) continue;
           const delivered: DeliveredMessage[] = [];
-          for (const decoded of fresh.map(decode)) {
-            if (typeof decoded === 'string') options.onSkip?.(decoded);
-            else delivered.push(decoded);
+          for (const m of fresh) {
+            const decoded = decode(m);
+            if (typeof decoded !== 'string') delivered.push(decoded);
+            else if (m.offset >= (skipReported.get(m.partition) ?? -1n)) {
+              // Reported once, though a failed batch is read again.
+              skipReported.set(m.partition, m.offset + 1n);
+              options.onSkip?.(decoded);
+            }
           }
           if (delivered.length > 0) await handler(delivered);
           const next = new Map<number, bigint>();

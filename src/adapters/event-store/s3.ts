@@ -34,6 +34,12 @@ interface RetryPolicy {
 const OPERATION_RETRIES: RetryPolicy = { attempts: 6, baseMs: 100, capMs: 5_000, attemptTimeoutMs: 30_000 };
 /** Start-up and `strata engines` must fail fast when the endpoint is wrong or down. */
 const PING_RETRIES: RetryPolicy = { attempts: 2, baseMs: 200, capMs: 1_000, attemptTimeoutMs: 5_000 };
+/**
+ * A marker created once (conditional PUT) to learn at start-up whether the identity may write:
+ * authorisation is checked before the precondition, so an identity that may read but not write
+ * gets 403 here instead of on the first command. Outside the layout (streams/, events/, snapshots/).
+ */
+const WRITE_CHECK_KEY = '_strata/write-check.json';
 /** Throttling asks for more room than a transient network error. */
 const THROTTLE_BASE_FACTOR = 5;
 
@@ -141,6 +147,8 @@ export class S3BlobStore implements BlobStore {
   private readonly where: string;
   /** The STRATA_EVENT_STORE setting that decides `where`. */
   private readonly whereSetting: string;
+  /** Set once ping() has shown that this identity may write. */
+  private writable = false;
 
   constructor(private readonly config: S3EventStoreConfig) {
     this.bucket = config.bucket;
@@ -332,6 +340,42 @@ export class S3BlobStore implements BlobStore {
   }
 
   async ping(): Promise<void> {
+    await this.ensureBucket();
+    await this.checkWritable();
+  }
+
+  private async checkWritable(): Promise<void> {
+    if (this.writable) return;
+    try {
+      await this.send('', PING_RETRIES, (abortSignal) =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(WRITE_CHECK_KEY),
+            Body: '{"written_by":"strata","why":"start-up check that this identity may write"}',
+            ContentType: 'application/json',
+            IfNoneMatch: '*',
+          }),
+          { abortSignal },
+        ),
+      );
+    } catch (e) {
+      if (!isPreconditionFailed(e)) {
+        if (isAccessDenied(e)) {
+          throw new EngineUnavailable(
+            's3',
+            `access denied writing to bucket '${this.bucket}': the identity may read but not write ` +
+              '(grant it PutObject, or check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)',
+            e,
+          );
+        }
+        throw this.pingFailure(e);
+      }
+    }
+    this.writable = true;
+  }
+
+  private async ensureBucket(): Promise<void> {
     const head = () =>
       this.send('', PING_RETRIES, (abortSignal) =>
         this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal }),
