@@ -35,10 +35,17 @@ export function authHook(tokens: ApiToken[] | undefined) {
       request.role = 'admin';
       return;
     }
-    if (!needed) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const token = match ? byToken.get(match[1]!.trim()) : undefined;
+    if (!needed) {
+      // A public route: a valid token still says who asks (readiness details are for admins).
+      if (token) {
+        request.actor = token.actor;
+        request.role = token.role;
+      }
+      return;
+    }
     if (!token) {
       reply.header('WWW-Authenticate', 'Bearer');
       return sendProblem(

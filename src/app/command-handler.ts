@@ -100,8 +100,8 @@ export class CommandHandler {
 
   putOntology(next: Ontology, ctx: CommandContext): Promise<CommandResult> {
     return this.execute(ONTOLOGY_AGGREGATE, ctx, (events) => {
-      const state = events.reduce(evolveOntology, initialOntologyState);
-      return { event_type: 'OntologyChanged', data: decideOntology(state, next) };
+      const data = decideOntology(events.reduce(evolveOntology, initialOntologyState), next);
+      return data && { event_type: 'OntologyChanged', data };
     }).then(async (r) => {
       // A deduplicated retry committed nothing new: the cache must hold what the store holds.
       if (r.deduplicated) await this.deps.ontology.reload();
@@ -212,22 +212,28 @@ export class CommandHandler {
   private async execute<D extends { event_type: string; data: unknown }>(
     ref: AggregateRef,
     ctx: CommandContext,
-    decide: (events: EventEnvelope[]) => D,
+    decide: (events: EventEnvelope[]) => D | undefined,
     checkOthers: (decision: D) => Promise<void> = async () => undefined,
   ): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const events = await this.load(ref);
       const replay = this.replayed(events, ctx, decide);
       if (replay) return replay;
-      const version = events.at(-1)?.version ?? 0;
+      const last = events.at(-1);
+      const version = last?.version ?? 0;
       if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== version) {
         throw new ConcurrencyConflict(aggregateKey(ref), ctx.expectedVersion, version);
       }
       const decision = decide(events);
+      if (decision === undefined) {
+        // Nothing changes (decide says so only of an existing aggregate): its current version.
+        if (last) return result(last, true);
+        throw new Error(`${aggregateKey(ref)}: decide returned no event for an empty stream`);
+      }
       await checkOthers(decision);
       const unstorable = unstorableJson(decision.data, '/data');
       if (unstorable) throw new ValidationFailed('the event cannot be stored', [unstorable]);
-      const event = this.envelope(ref, version + 1, decision, ctx, events.at(-1));
+      const event = this.envelope(ref, version + 1, decision, ctx, last);
       try {
         await this.commit(event);
         return result(event, false);
@@ -251,7 +257,7 @@ export class CommandHandler {
   private replayed(
     events: EventEnvelope[],
     ctx: CommandContext,
-    decide: (events: EventEnvelope[]) => { event_type: string; data: unknown },
+    decide: (events: EventEnvelope[]) => { event_type: string; data: unknown } | undefined,
   ): CommandResult | undefined {
     const at = ctx.commandId ? events.findIndex((e) => e.command_id === ctx.commandId) : -1;
     const previous = events[at];

@@ -80,8 +80,7 @@ function faultHook(point: StrataConfig['fault']): ((p: FaultPoint) => void) | un
   };
 }
 
-/** Refuses a second process on one embedded data folder (PGlite is single-process). */
-/** Throws when another live process holds the embedded data folder `dir`. */
+/** Throws when another live process holds the embedded data folder `dir` (PGlite is single-process). */
 export async function assertDataDirFree(dir: string): Promise<void> {
   const file = join(dir, 'strata.pid');
   const existing = await readFile(file, 'utf8').catch(() => undefined);
@@ -96,7 +95,7 @@ export async function assertDataDirFree(dir: string): Promise<void> {
     if (alive) {
       throw new StrataError(
         'STRATA_ERR_ENGINE_UNAVAILABLE',
-        `the data folder ${dir} is in use by process ${pid}; stop it first, or ask it with --url (embedded mode is single-process)`,
+        `the data folder ${dir} is in use by process ${pid} (embedded mode is single-process): stop it first, or ask the running server instead (import, rebuild and verify take --url)`,
       );
     }
   }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { startStrata } from '../api/listen.js';
-import { type ProjectionName, rebuild } from '../app/rebuild.js';
+import { type ProjectionName, type RebuildSummary, rebuild } from '../app/rebuild.js';
 import { openStrata, probeEngines, type Strata } from '../app/runtime.js';
 import { verify } from '../app/verify.js';
 import { StrataApiError, StrataClient } from '../client/index.js';
@@ -241,23 +241,21 @@ program
     if (!['search', 'graph', 'all'].includes(what))
       throw new ConfigError('rebuild', `'${what}' must be search, graph or all`);
     const targets: ProjectionName[] = what === 'all' ? ['graph', 'search'] : [what as ProjectionName];
-    if (flags.url) {
-      const r = await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin(
-        'POST',
-        'rebuild',
-        { targets },
-      );
-      out(JSON.stringify(r));
-      return;
-    }
-    await withStrata(flags, async (s) => {
-      const bar = progressBar(`rebuild ${targets.join('+')}`);
-      const summary = await rebuild(s, targets, bar);
-      bar.stop();
-      out(
-        `rebuilt ${targets.join(' and ')} from ${summary.aggregates} aggregates (${summary.events} events) in ${summary.ms} ms`,
-      );
-    });
+    const summary = flags.url
+      ? await new StrataClient(flags.url, { token: process.env.STRATA_TOKEN }).admin<RebuildSummary>(
+          'POST',
+          'rebuild',
+          { targets },
+        )
+      : await withStrata(flags, async (s) => {
+          const bar = progressBar(`rebuild ${targets.join('+')}`);
+          const done = await rebuild(s, targets, bar);
+          bar.stop();
+          return done;
+        });
+    out(
+      `rebuilt ${targets.join(' and ')} from ${summary.aggregates} aggregates (${summary.events} events) in ${summary.ms} ms`,
+    );
   });
 
 program
@@ -288,7 +286,8 @@ program
   .description('outbox state: rows, dead letters, relay partitions')
   .argument('[action]', 'status', 'status')
   .addOption(dataOption)
-  .action(async (_action: string, flags: CommonFlags) => {
+  .action(async (action: string, flags: CommonFlags) => {
+    if (action !== 'status') throw new ConfigError('outbox', `'${action}' is not an action (status)`);
     await withStrata(flags, async (s) => {
       const stats = await s.outbox.stats();
       out(`pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}`);

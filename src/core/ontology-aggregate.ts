@@ -2,6 +2,7 @@
 import { StrataError } from './errors.js';
 import type { EventData, EventEnvelope } from './event.js';
 import { breakingChanges, EMPTY_ONTOLOGY, type Ontology, validateOntology } from './ontology.js';
+import { canonicalJson } from './storable.js';
 
 export interface OntologyState {
   version: number;
@@ -10,8 +11,14 @@ export interface OntologyState {
 
 export const initialOntologyState: OntologyState = { version: 0, ontology: EMPTY_ONTOLOGY };
 
-/** Decides an `OntologyChanged` event replacing the whole definition, or throws. */
-export function decideOntology(state: OntologyState, next: Ontology): EventData['OntologyChanged'] {
+/**
+ * Decides an `OntologyChanged` event replacing the whole definition, or throws; undefined when
+ * `next` is the current definition already (a PUT is idempotent: no event, no new version).
+ */
+export function decideOntology(
+  state: OntologyState,
+  next: Ontology,
+): EventData['OntologyChanged'] | undefined {
   const invalid = validateOntology(next);
   if (invalid.length) {
     throw new StrataError('STRATA_ERR_ONTOLOGY_INVALID', 'the ontology definition is invalid', {
@@ -26,6 +33,7 @@ export function decideOntology(state: OntologyState, next: Ontology): EventData[
       { violations: breaking },
     );
   }
+  if (state.version > 0 && canonicalJson(state.ontology) === canonicalJson(next)) return undefined;
   return { ontology: next };
 }
 

@@ -39,6 +39,11 @@ describe('strata CLI usability', () => {
         /configuration error: STRATA_LOG_LEVEL: 'verbose'/,
       ],
       [
+        ['outbox', 'bogus', '--data', dir],
+        {},
+        /configuration error: outbox: 'bogus' is not an action \(status\)/,
+      ],
+      [
         ['engines', '--data', dir],
         { STRATA_EVENT_STORE: 's3:/bucket' },
         /STRATA_EVENT_STORE: 's3:\/bucket' looks like a URL but lacks/,

@@ -207,6 +207,18 @@ describe('auth: bearer tokens with roles reader < writer < admin', () => {
     }
   });
 
+  it('readiness names the engines (hosts, buckets) to admins only', async () => {
+    const anonymous = await as('none', { method: 'GET', url: '/readyz' });
+    const reader = await as('reader', { method: 'GET', url: '/readyz' });
+    const admin = await as('admin', { method: 'GET', url: '/readyz' });
+    const roles = ['event store', 'outbox', 'bus', 'graph', 'search'];
+    for (const res of [anonymous, reader]) {
+      expect(res.body.engines).toEqual(roles.map((role) => ({ role, ok: true })));
+    }
+    expect(admin.body.engines.map((e: { role: string }) => e.role)).toEqual(roles);
+    for (const e of admin.body.engines) expect(e.engine).toEqual(expect.any(String));
+  });
+
   it('the typed client sends its token over a real socket', async () => {
     const reader = new StrataClient(e2e.url, { token: TOKENS.reader });
     const writer = new StrataClient(e2e.url, { token: TOKENS.writer });

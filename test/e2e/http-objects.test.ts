@@ -81,6 +81,15 @@ describe('ontology', () => {
     expect(created.status).toBe(202);
   });
 
+  it('PUT /v1/ontology of the current definition writes nothing and answers its version', async () => {
+    const { version, ...current } = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    const res = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: current }),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ event_type: 'OntologyChanged', version, deduplicated: true });
+  });
+
   it('PUT /v1/ontology with a stale If-Match is a 409 and writes nothing', async () => {
     const current = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
     const { version: _v, ...ontology } = current;

@@ -15,10 +15,14 @@ export function operationRoutes(app: FastifyInstance, strata: Strata): void {
   app.get(
     '/readyz',
     { schema: { tags: ['operations'], summary: 'Every engine answers' } },
-    async (_request, reply) => {
+    async (request, reply) => {
       const engines = await strata.engines();
       const ready = engines.every((e) => e.ok);
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', engines });
+      // Engine descriptions and errors name hosts and buckets: only admins (or an open API) see them.
+      const shown = request.role === 'admin' ? engines : engines.map(({ role, ok }) => ({ role, ok }));
+      return reply
+        .status(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'unavailable', engines: shown });
     },
   );
 
