@@ -164,8 +164,9 @@ function checkEngines(e: Engines): Promise<EngineStatus[]> {
 
 /**
  * Asks every configured engine on its own, so one that is down does not hide the others
- * (openStrata stops at the first), and changes nothing: no migration, topic or index is
- * created. The adapters of the shared engines connect lazily, so opening them touches no network.
+ * (openStrata stops at the first). No migration, topic or index is created; the event store's
+ * check is start-up's (a missing bucket is created if so configured, and writing is tried once).
+ * The adapters of the shared engines connect lazily, so opening them touches no network.
  */
 export async function probeEngines(config: StrataConfig): Promise<EngineStatus[]> {
   const unlock =
