@@ -9,6 +9,7 @@ import type { Strata } from '../app/runtime.js';
 import { StrataError } from '../core/errors.js';
 import { authHook } from './auth.js';
 import { rejectUnstorableBody } from './body-guard.js';
+import { HttpMetrics } from './http-metrics.js';
 import { clientErrorHandler, errorHandler, sendProblem } from './problem.js';
 import { commandRoutes } from './routes/commands.js';
 import { operationRoutes } from './routes/operations.js';
@@ -77,8 +78,10 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
   app.addHook('onRequest', authHook(strata.config.auth));
   app.addHook('preValidation', rejectUnstorableBody);
 
+  const metrics = new HttpMetrics();
+  metrics.attach(app);
   commandRoutes(app, strata);
   queryRoutes(app, strata);
-  operationRoutes(app, strata);
+  operationRoutes(app, strata, metrics);
   return app;
 }

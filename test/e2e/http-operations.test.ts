@@ -104,6 +104,26 @@ describe('health, readiness, metrics', () => {
     }
   });
 
+  it('GET /metrics counts HTTP requests per route pattern and status class, with a latency histogram', async () => {
+    const id = `metrics-${Date.now()}`;
+    await inject(e2e.app, { method: 'GET', url: `/v1/objects/City/${id}` }); // 404
+    await inject(e2e.app, { method: 'GET', url: '/v1/no-such-route' }); // 404, unmatched
+    const res = await inject(e2e.app, { method: 'GET', url: '/metrics' });
+    const m = metrics(res.text);
+    const route = '/v1/objects/:type/:id';
+    expect(
+      m.get(`strata_http_requests_total{method="GET",route="${route}",status="4xx"}`),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      m.get('strata_http_requests_total{method="GET",route="unmatched",status="4xx"}'),
+    ).toBeGreaterThanOrEqual(1);
+    const count = m.get(`strata_http_request_duration_seconds_count{route="${route}"}`)!;
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect(m.get(`strata_http_request_duration_seconds_bucket{route="${route}",le="+Inf"}`)).toBe(count);
+    expect(res.text).toContain('# TYPE strata_http_request_duration_seconds histogram');
+    expect(res.text).not.toContain(id); // patterns, never raw URLs
+  });
+
   it('GET /metrics is Prometheus text with outbox, relay and per-group projection figures', async () => {
     await e2e.strata.waitForIdle();
     const res = await inject(e2e.app, { method: 'GET', url: '/metrics' });

@@ -4,8 +4,9 @@ import { type ProjectionName, rebuild } from '../../app/rebuild.js';
 import type { Strata } from '../../app/runtime.js';
 import { verify } from '../../app/verify.js';
 import { StrataError } from '../../core/errors.js';
+import type { HttpMetrics } from '../http-metrics.js';
 
-export function operationRoutes(app: FastifyInstance, strata: Strata): void {
+export function operationRoutes(app: FastifyInstance, strata: Strata, http: HttpMetrics): void {
   const admin = { role: 'admin' as const };
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive' } }, async () => ({
@@ -52,6 +53,7 @@ export function operationRoutes(app: FastifyInstance, strata: Strata): void {
           `strata_bus_skipped_total{group="${w.group}"} ${w.stats.skipped}`,
         );
       }
+      lines.push(...http.lines());
       return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
     },
   );
