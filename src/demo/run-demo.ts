@@ -11,7 +11,7 @@ import { progressBar } from '../cli/progress.js';
 import { StrataClient } from '../client/index.js';
 import { loadConfig } from '../config.js';
 import { importDataSet } from './importer.js';
-import { localEngines } from './local-engines.js';
+import { dropNamespace, localEngines } from './local-engines.js';
 import { expectedAnswers, loadWorldCountries, worldDataSet, worldOntology } from './world-countries.js';
 
 export interface DemoOptions {
@@ -33,10 +33,11 @@ function check(label: string, actual: unknown, expected: unknown): boolean {
 
 export async function runDemo(options: DemoOptions): Promise<number> {
   // Embedded means embedded, whatever engine settings the shell exports.
-  const env =
-    options.engines === 'local'
-      ? await localEngines(say)
-      : { STRATA_EVENT_STORE: '', STRATA_DATABASE_URL: '', STRATA_KAFKA_BROKERS: '', STRATA_SEARCH_URL: '' };
+  // On the real engines: a namespace of its own, dropped when the demo ends.
+  const ns = options.engines === 'local' ? `demo_${Date.now().toString(36)}` : undefined;
+  const env = ns
+    ? await localEngines(say, ns)
+    : { STRATA_EVENT_STORE: '', STRATA_DATABASE_URL: '', STRATA_KAFKA_BROKERS: '', STRATA_SEARCH_URL: '' };
   if (options.engines === 'embedded') {
     // Never wipe the folder of a Strata that is still running on it (a demo started earlier).
     await assertDataDirFree(options.dataDir);
@@ -165,5 +166,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return 0;
   } finally {
     await running.stop();
+    if (ns) {
+      await dropNamespace(config, ns).catch((e: unknown) =>
+        say(`Could not remove the demo's namespace ${ns} from the engines: ${(e as Error).message}`),
+      );
+    }
   }
 }

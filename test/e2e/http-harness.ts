@@ -4,13 +4,12 @@
  * only through HTTP and at the event store only to prove that nothing was written.
  */
 
-import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect } from 'vitest';
 import { type RunningStrata, startStrata } from '../../src/api/listen.js';
 import type { Strata } from '../../src/app/runtime.js';
-import { freshConfig } from '../support/shape.js';
+import { dropFresh, freshConfig } from '../support/shape.js';
 
 export interface E2E {
   strata: Strata;
@@ -23,12 +22,11 @@ export interface E2E {
 /** Embedded by default; on the real engines with STRATA_E2E_SHAPE=production (npm run test:all). */
 export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
   const config = await freshConfig({ STRATA_HOST: '127.0.0.1', ...env });
-  const dataDir = config.dataDir;
   let running: RunningStrata;
   try {
     running = await startStrata(config);
   } catch (e) {
-    await rm(dataDir, { recursive: true, force: true });
+    await dropFresh(config);
     throw e;
   }
   return {
@@ -37,7 +35,7 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
     url: running.url,
     stop: async () => {
       await running.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await dropFresh(config);
     },
   };
 }

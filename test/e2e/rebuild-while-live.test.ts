@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStrata, type Strata } from '../../src/app/runtime.js';
 import { verify } from '../../src/app/verify.js';
 import { testOntology } from '../support/fixtures.js';
-import { freshConfig } from '../support/shape.js';
+import { dropFresh, freshConfig } from '../support/shape.js';
 
 describe('search rebuild with live writes', () => {
   let strata: Strata;
@@ -20,6 +20,7 @@ describe('search rebuild with live writes', () => {
   });
   afterAll(async () => {
     await strata.close();
+    await dropFresh(strata.config);
   });
 
   it('keeps live writes made during the rebuild, built from the store', async () => {

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import type { DeliveredMessage } from '../../src/ports/bus.js';
 import { eventually, testOntology } from '../support/fixtures.js';
 import { type ServerProcess, startRole } from '../support/process.js';
-import { freshEnv } from '../support/shape.js';
+import { dropFresh, freshEnv } from '../support/shape.js';
 
 describe('three relay processes on PostgreSQL + Kafka', () => {
   const relays: ServerProcess[] = [];
@@ -18,6 +18,7 @@ describe('three relay processes on PostgreSQL + Kafka', () => {
   afterEach(async () => {
     for (const r of relays.splice(0)) await r.stop();
     await strata?.close();
+    if (strata) await dropFresh(strata.config);
     strata = undefined;
   });
 

@@ -3,15 +3,27 @@
  * (STRATA_E2E_SHAPE=production, under npm run test:all: S3, PostgreSQL, Kafka, OpenSearch), each
  * test file in a namespace of its own.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type StrataConfig } from '../../src/config.js';
-import { namespacedEngineEnv } from '../../src/demo/local-engines.js';
+import { dropNamespace, namespacedEngineEnv } from '../../src/demo/local-engines.js';
 import { requireEnv, uniqueName } from './engines.js';
 
 export function productionShape(): boolean {
   return process.env.STRATA_E2E_SHAPE === 'production';
+}
+
+/** The namespace a fresh environment got in production shape (STRATA_KAFKA_TOPIC is strata.<ns>). */
+function namespaceOf(config: StrataConfig): string | undefined {
+  return config.bus.kind === 'kafka' ? /^strata\.(e2e_.+)$/.exec(config.bus.topic)?.[1] : undefined;
+}
+
+/** Removes what a fresh config made: its data folder, and its engine namespace in production shape. */
+export async function dropFresh(config: StrataConfig): Promise<void> {
+  await rm(config.dataDir, { recursive: true, force: true });
+  const ns = namespaceOf(config);
+  if (ns) await dropNamespace(config, ns);
 }
 
 /** Environment for a fresh Strata: a new data folder, plus fresh engine namespaces in production shape. */

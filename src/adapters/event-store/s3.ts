@@ -8,6 +8,7 @@
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
@@ -424,6 +425,36 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Deletes every object under this store's prefix: for dropping a test or demo namespace. The
+   * event store itself never deletes; a store without a prefix (a whole bucket) is refused.
+   */
+  async deleteAll(): Promise<void> {
+    if (!this.prefix) throw new Error(`refusing to empty the whole bucket '${this.bucket}': no prefix`);
+    const what = `DeleteObjects ${this.prefix}`;
+    const remove = async (keys: string[]) => {
+      try {
+        await this.send(what, OPERATION_RETRIES, (abortSignal) =>
+          this.client.send(
+            new DeleteObjectsCommand({
+              Bucket: this.bucket,
+              Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+            }),
+            { abortSignal },
+          ),
+        );
+      } catch (e) {
+        throw this.unavailable(what, e);
+      }
+    };
+    // Collected first: deleting while listing could move the continuation token.
+    const keys: string[] = [];
+    for await (const page of this.pages('')) {
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    }
+    for (let i = 0; i < keys.length; i += 1000) await remove(keys.slice(i, i + 1000));
+  }
+
   private pingFailure(e: unknown): EngineUnavailable {
     if (e instanceof EngineUnavailable) return e;
     return new EngineUnavailable('s3', this.explain(e, PING_RETRIES.attemptTimeoutMs, false), e);
@@ -436,4 +467,14 @@ export class S3BlobStore implements BlobStore {
 
 export async function openS3EventStore(config: S3EventStoreConfig): Promise<EventStore> {
   return new BlobEventStore(new S3BlobStore(config));
+}
+
+/** Deletes every object under the configured prefix (dropping a test or demo namespace). */
+export async function deleteS3Prefix(config: S3EventStoreConfig): Promise<void> {
+  const blobs = new S3BlobStore(config);
+  try {
+    await blobs.deleteAll();
+  } finally {
+    await blobs.close();
+  }
 }
