@@ -11,7 +11,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openS3EventStore, type S3EventStoreConfig } from '../../src/adapters/event-store/s3.js';
+import {
+  deleteS3Prefix,
+  openS3EventStore,
+  type S3EventStoreConfig,
+} from '../../src/adapters/event-store/s3.js';
 import { parseEventStore } from '../../src/config.js';
 import { ConcurrencyConflict, EngineUnavailable } from '../../src/core/errors.js';
 import type { EventStore } from '../../src/ports/event-store.js';
@@ -127,6 +131,32 @@ describe('S3 event store on a real server', () => {
         raw.destroy();
       }
     });
+  });
+
+  it('deleteS3Prefix empties its own prefix only, and refuses a whole bucket', async () => {
+    const mine = engineConfig();
+    const other = engineConfig();
+    const stores = [await openS3EventStore(mine), await openS3EventStore(other)];
+    opened.push(...stores);
+    for (const store of stores) {
+      await store.ping();
+      await store.append(envelope({ aggregate_type: 'City', aggregate_id: 'GONE', version: 1 }));
+    }
+    await deleteS3Prefix(mine);
+    const raw = rawClient(mine);
+    try {
+      const count = async (prefix: string) =>
+        (await raw.send(new ListObjectsV2Command({ Bucket: mine.bucket, Prefix: prefix }))).KeyCount ?? 0;
+      expect(await count(mine.prefix)).toBe(0);
+      expect(await count(other.prefix)).toBeGreaterThan(0);
+      await deleteS3Prefix(other);
+      expect(await count(other.prefix)).toBe(0);
+    } finally {
+      raw.destroy();
+    }
+    await expect(deleteS3Prefix({ ...mine, prefix: '' })).rejects.toThrow(
+      /refusing to empty the whole bucket/,
+    );
   });
 
   it('commits exactly one object for 20 parallel appends at one expected version', async () => {

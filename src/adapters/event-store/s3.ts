@@ -433,8 +433,9 @@ export class S3BlobStore implements BlobStore {
     if (!this.prefix) throw new Error(`refusing to empty the whole bucket '${this.bucket}': no prefix`);
     const what = `DeleteObjects ${this.prefix}`;
     const remove = async (keys: string[]) => {
+      let failed: { Key?: string; Code?: string }[];
       try {
-        await this.send(what, OPERATION_RETRIES, (abortSignal) =>
+        const r = await this.send(what, OPERATION_RETRIES, (abortSignal) =>
           this.client.send(
             new DeleteObjectsCommand({
               Bucket: this.bucket,
@@ -443,8 +444,16 @@ export class S3BlobStore implements BlobStore {
             { abortSignal },
           ),
         );
+        failed = r.Errors ?? [];
       } catch (e) {
         throw this.unavailable(what, e);
+      }
+      // A 200 may still list objects it did not delete (Quiet: only the failures are listed).
+      if (failed.length > 0) {
+        throw new EngineUnavailable(
+          's3',
+          `${what}: ${failed.length} objects were not deleted, e.g. ${failed[0]!.Key} (${failed[0]!.Code})`,
+        );
       }
     };
     // Collected first: deleting while listing could move the continuation token.
