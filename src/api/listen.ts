@@ -4,6 +4,9 @@ import { type Logger, openStrata, type Strata } from '../app/runtime.js';
 import type { StrataConfig } from '../config.js';
 import { buildServer } from './server.js';
 
+/** How long a stop waits for requests in flight before closing their connections. */
+const STOP_GRACE_MS = 10_000;
+
 export interface RunningStrata {
   strata: Strata;
   app: FastifyInstance;
@@ -31,7 +34,17 @@ export async function startStrata(
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await app.close();
+        // Requests in flight are answered; a keep-alive connection that finishes its request
+        // after the close began would stay open (72 s) and hold the close: shut those as they go
+        // idle, and whatever still hangs after the grace period.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        const force = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(force);
+        }
         await strata.close();
       },
     };

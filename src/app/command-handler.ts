@@ -100,8 +100,12 @@ export class CommandHandler {
 
   putOntology(next: Ontology, ctx: CommandContext): Promise<CommandResult> {
     return this.execute(ONTOLOGY_AGGREGATE, ctx, (events) => {
-      const data = decideOntology(events.reduce(evolveOntology, initialOntologyState), next);
-      return data && { event_type: 'OntologyChanged', data };
+      const state = events.reduce(evolveOntology, initialOntologyState);
+      const data = decideOntology(state, next);
+      // The current definition again changes nothing, unless an Idempotency-Key must be bound to
+      // an event (its retries answer with that event, and another request under it is refused).
+      const unchanged = state.version > 0 && canonicalJson(state.ontology) === canonicalJson(next);
+      return unchanged && !ctx.commandId ? undefined : { event_type: 'OntologyChanged', data };
     }).then(async (r) => {
       // A deduplicated retry committed nothing new: the cache must hold what the store holds.
       if (r.deduplicated) await this.deps.ontology.reload();

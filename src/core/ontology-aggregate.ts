@@ -2,7 +2,6 @@
 import { StrataError } from './errors.js';
 import type { EventData, EventEnvelope } from './event.js';
 import { breakingChanges, EMPTY_ONTOLOGY, type Ontology, validateOntology } from './ontology.js';
-import { canonicalJson } from './storable.js';
 
 export interface OntologyState {
   version: number;
@@ -11,14 +10,8 @@ export interface OntologyState {
 
 export const initialOntologyState: OntologyState = { version: 0, ontology: EMPTY_ONTOLOGY };
 
-/**
- * Decides an `OntologyChanged` event replacing the whole definition, or throws; undefined when
- * `next` is the current definition already (a PUT is idempotent: no event, no new version).
- */
-export function decideOntology(
-  state: OntologyState,
-  next: Ontology,
-): EventData['OntologyChanged'] | undefined {
+/** Decides an `OntologyChanged` event replacing the whole definition, or throws. */
+export function decideOntology(state: OntologyState, next: Ontology): EventData['OntologyChanged'] {
   const invalid = validateOntology(next);
   if (invalid.length) {
     throw new StrataError('STRATA_ERR_ONTOLOGY_INVALID', 'the ontology definition is invalid', {
@@ -33,7 +26,6 @@ export function decideOntology(
       { violations: breaking },
     );
   }
-  if (state.version > 0 && canonicalJson(state.ontology) === canonicalJson(next)) return undefined;
   return { ontology: next };
 }
 

@@ -69,6 +69,8 @@ export async function localEngines(log: (line: string) => void, ns: string): Pro
  * nothing behind in the shared engines. Only the namespace's own names are touched.
  */
 export async function dropNamespace(config: StrataConfig, ns: string): Promise<void> {
+  // Never a name of the engines' own defaults (public, strata.events, …): only what demos and tests make.
+  if (!/^(demo|e2e)_[a-z0-9_]+$/.test(ns)) throw new Error(`'${ns}' is not a demo or test namespace`);
   const names = namespaceNames(ns);
   if (config.database.kind === 'postgres') {
     const db = new URL(config.database.url);

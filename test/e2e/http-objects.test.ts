@@ -81,13 +81,25 @@ describe('ontology', () => {
     expect(created.status).toBe(202);
   });
 
-  it('PUT /v1/ontology of the current definition writes nothing and answers its version', async () => {
+  it('PUT /v1/ontology of the current definition writes nothing, unless a key must be bound to an event', async () => {
     const { version, ...current } = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
     const res = await expectNothingWritten(e2e.strata, () =>
       inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: current }),
     );
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ event_type: 'OntologyChanged', version, deduplicated: true });
+    // With an Idempotency-Key the PUT is an event carrying the key, so that its retries answer with it.
+    const key = uid('same-ontology');
+    const put = () =>
+      inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: current,
+        headers: { 'idempotency-key': key },
+      });
+    const keyed = await put();
+    expect(keyed.body).toMatchObject({ version: version + 1, deduplicated: false });
+    expect((await put()).body).toEqual({ ...keyed.body, deduplicated: true });
   });
 
   it('PUT /v1/ontology with a stale If-Match is a 409 and writes nothing', async () => {

@@ -14,9 +14,11 @@ export function productionShape(): boolean {
   return process.env.STRATA_E2E_SHAPE === 'production';
 }
 
-/** The namespace a fresh environment got in production shape (STRATA_KAFKA_TOPIC is strata.<ns>). */
+/** The namespace a fresh environment got in production shape: the schema it was made with. */
 function namespaceOf(config: StrataConfig): string | undefined {
-  return config.bus.kind === 'kafka' ? /^strata\.(e2e_.+)$/.exec(config.bus.topic)?.[1] : undefined;
+  if (config.database.kind !== 'postgres') return undefined;
+  const options = new URL(config.database.url).searchParams.get('options') ?? '';
+  return /search_path=(e2e_[a-z0-9_]+)/.exec(options)?.[1];
 }
 
 /** Removes what a fresh config made: its data folder, and its engine namespace in production shape. */

@@ -430,7 +430,11 @@ export class S3BlobStore implements BlobStore {
    * event store itself never deletes; a store without a prefix (a whole bucket) is refused.
    */
   async deleteAll(): Promise<void> {
-    if (!this.prefix) throw new Error(`refusing to empty the whole bucket '${this.bucket}': no prefix`);
+    if (!this.prefix.endsWith('/')) {
+      throw new Error(
+        `refusing to empty '${this.bucket}/${this.prefix}': not a folder prefix (the whole bucket?)`,
+      );
+    }
     const what = `DeleteObjects ${this.prefix}`;
     const remove = async (keys: string[]) => {
       let failed: { Key?: string; Code?: string }[];
