@@ -203,16 +203,20 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
     opened.push(store);
     await store.ping();
     const outbox = new PostgresOutbox(sql, config.relay.partitions);
-    await outbox.migrate();
     const bus = openBus(config, sql);
     opened.push(bus);
-    await bus.ensureTopic();
     const graph: GraphStore = new PostgresGraphStore(sql);
-    await graph.migrate();
     const search = openSearch(config, sql);
     opened.push(search);
     const ontology = new OntologyCache(store);
-    await search.configure((await ontology.reload()).ontology);
+    // Processes starting together (an API, relays, workers) make the schema once, one at a time:
+    // concurrent CREATE TABLE IF NOT EXISTS in PostgreSQL can fail on each other's half-made types.
+    await sql.exclusive('strata:migrate', async () => {
+      await outbox.migrate();
+      await bus.ensureTopic();
+      await graph.migrate();
+      await search.configure((await ontology.reload()).ontology);
+    });
 
     const commands = new CommandHandler({
       store,

@@ -18,6 +18,12 @@ export interface SqlClient extends SqlExecutor {
   readonly describe: string;
   /** Runs `fn` in one transaction on one connection; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding the lock `name` against every other client of this database and
+   * schema (a PostgreSQL advisory lock; on PGlite, which one process owns, an in-process queue).
+   * `fn` keeps using this client. For start-up migrations that several processes run at once.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Runs several statements separated by `;` (no parameters), e.g. a migration. */
   exec(script: string): Promise<void>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */

@@ -101,6 +101,30 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
         client.release();
       }
     },
+    exclusive: async (name, fn) => {
+      // The lock lives on a connection of its own while `fn` runs on the rest of the pool; it is
+      // keyed by schema too, so namespaces of one database do not wait for each other.
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw wrap(url, e);
+      }
+      try {
+        await run(client, 'SELECT pg_advisory_lock(hashtext(current_schema() || $1))', [name]);
+        try {
+          return await fn();
+        } finally {
+          await client
+            .query('SELECT pg_advisory_unlock(hashtext(current_schema() || $1))', [name])
+            .catch(() => {
+              // A lost connection released the lock with the session.
+            });
+        }
+      } finally {
+        client.release();
+      }
+    },
     exec: async (script) => {
       try {
         await pool.query(script);

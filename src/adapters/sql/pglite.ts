@@ -12,6 +12,7 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlClient
     throw new EngineUnavailable('pglite', `cannot open the database in ${dataDir ?? 'memory'}`, e);
   }
   let closed = false;
+  const locks = new Map<string, Promise<unknown>>();
   const run = async <R>(
     exec: Pick<PGlite, 'query'>,
     text: string,
@@ -28,6 +29,16 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlClient
         const executor: SqlExecutor = { query: (text, params) => run(tx, text, params) };
         return fn(executor);
       }),
+    exclusive: async (name, fn) => {
+      const before = locks.get(name) ?? Promise.resolve();
+      const mine = before.catch(() => undefined).then(fn);
+      locks.set(name, mine);
+      try {
+        return await mine;
+      } finally {
+        if (locks.get(name) === mine) locks.delete(name);
+      }
+    },
     exec: async (script) => {
       await db.exec(script);
     },
