@@ -349,9 +349,15 @@ export class CommandHandler {
           throw asUnavailable('event store', readError);
         }
         if (there?.event_id !== event.event_id) {
-          await outbox
-            .removeIntent(event.event_id)
-            .catch((err) => log?.('could not remove a lost intent', err));
+          const fencedUs = there?.event_type === 'VersionVoided' && there.correlation_id === event.event_id;
+          // A marker that fenced our intent takes over its row (the relay repoints it), so the
+          // marker reaches the bus before any later version of this aggregate; any other winner
+          // leaves our intent with nothing to deliver.
+          if (!fencedUs) {
+            await outbox
+              .removeIntent(event.event_id)
+              .catch((err) => log?.('could not remove a lost intent', err));
+          }
           if (there?.event_type === 'VersionVoided') {
             throw new EngineUnavailable(
               'event store',

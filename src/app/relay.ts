@@ -7,7 +7,7 @@
  * Several relays share the work by leasing partitions of aggregates.
  */
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyConflict } from '../core/errors.js';
+import { ConcurrencyConflict, EngineUnavailable } from '../core/errors.js';
 import { type EventEnvelope, SCHEMA_VERSION } from '../core/event.js';
 import { type AggregateRef, aggregateKey } from '../core/keys.js';
 import { type Bus, type BusMessage, busHeaders, busKey } from '../ports/bus.js';
@@ -129,10 +129,18 @@ export class Relay {
       this.opts.log?.(`relay: ${problem} (${outcome})`);
     };
     const ready: { row: OutboxRow; message: BusMessage }[] = [];
+    let unavailable: EngineUnavailable | undefined;
     for (const [i, row] of rows.entries()) {
       const key = aggregateKey(ref(row));
       if (blocked.has(key)) continue;
       const { event, error } = events[i]!;
+      if (error instanceof EngineUnavailable) {
+        // The store is away, not the row at fault: it waits for a later pass and counts no attempt,
+        // so no outage, however long, dead-letters an acknowledged event.
+        blocked.add(key);
+        unavailable ??= error;
+        continue;
+      }
       const problem =
         error !== undefined
           ? `cannot read ${row.streamKey}: ${(error as Error).message}`
@@ -147,6 +155,7 @@ export class Relay {
       }
       ready.push({ row, message: { key: busKey(event), headers: busHeaders(event, row.streamKey), event } });
     }
+    if (unavailable) this.opts.log?.(`relay: rows wait for the event store: ${unavailable.message}`);
     if (ready.length === 0) return { delivered: 0, failed };
     // A relay that stalled past its lease must not publish over its successor: renew and keep
     // only the partitions still ours, right before publishing.
@@ -161,18 +170,24 @@ export class Relay {
       delivered.push(...mine.map((r) => r.row.id));
     } catch (e) {
       // The bus is down (ping throws: retry the whole pass later, nothing counted against rows),
-      // or it refused a message: then publish one by one so only that row fails.
+      // or it refused a message: then publish one by one so only that row fails. A failure the
+      // bus reports as EngineUnavailable (no leader, too few replicas, a timeout) is the bus's,
+      // not the row's: the rest of the batch waits for a later pass and no attempt is counted.
       await this.deps.bus.ping();
+      this.opts.log?.('relay: a batch was refused; publishing one by one', e);
       for (const r of mine) {
         if (blocked.has(aggregateKey(ref(r.row)))) continue;
         try {
           await this.deps.bus.publish([r.message]);
           delivered.push(r.row.id);
         } catch (single) {
+          if (single instanceof EngineUnavailable) {
+            this.opts.log?.(`relay: the bus is unavailable; ${r.row.streamKey} and the rest wait`, single);
+            break;
+          }
           await fail(r.row, `the bus refused ${r.row.streamKey}: ${(single as Error).message ?? single}`);
         }
       }
-      this.opts.log?.('relay: a batch was refused; published one by one', e);
     }
     await this.deps.outbox.markDelivered(delivered);
     this.counters.delivered += delivered.length;
@@ -201,6 +216,11 @@ export class Relay {
         await store.writeDatedCopy(there);
         await outbox.markReady(row.eventId);
         this.counters.recovered++;
+        return true;
+      }
+      if (there?.event_type === 'VersionVoided' && there.correlation_id === row.eventId) {
+        // We fenced this intent on an earlier pass but stopped before repointing its row.
+        await outbox.voidIntent(row, there.event_id);
         return true;
       }
       if (there) {

@@ -39,6 +39,18 @@ export interface ConsumerLag {
   lag: number;
 }
 
+/**
+ * The bus refused one message for what it holds (too large, an invalid record): retrying cannot
+ * help, so the relay counts it against that row. Every other publish failure is the bus's own
+ * (EngineUnavailable) and counts against no row.
+ */
+export class MessageRefused extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MessageRefused';
+  }
+}
+
 export interface Bus {
   readonly describe: string;
   readonly partitions: number;

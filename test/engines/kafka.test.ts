@@ -18,6 +18,7 @@ import {
   busHeaders,
   busKey,
   type DeliveredMessage,
+  MessageRefused,
   type Subscription,
 } from '../../src/ports/bus.js';
 import { requireEnv, uniqueName } from '../support/engines.js';
@@ -127,6 +128,20 @@ describe('Kafka bus: on the real broker', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('refuses a message larger than the broker takes as MessageRefused (the row is at fault), not EngineUnavailable', async () => {
+    const big = message('BIG', 1);
+    big.event = { ...big.event, data: { blob: 'x'.repeat(2 * 1024 * 1024) } };
+    const error = await bus.publish([big]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MessageRefused);
+    expect(error).not.toBeInstanceOf(EngineUnavailable);
+    expect(String((error as Error).message)).toMatch(/MESSAGE_TOO_LARGE/);
+    // The producer goes on with the next message.
+    await bus.publish([message('SMALL', 1)]);
   });
 
   it('writes every message of concurrent publishes, in call order per key', async () => {

@@ -6,6 +6,7 @@ import { openFsEventStore } from '../../src/adapters/event-store/fs.js';
 import { PostgresOutbox } from '../../src/adapters/outbox/postgres.js';
 import { openPglite } from '../../src/adapters/sql/pglite.js';
 import { Relay } from '../../src/app/relay.js';
+import { EngineUnavailable } from '../../src/core/errors.js';
 import { streamKey } from '../../src/core/keys.js';
 import type { Bus, BusMessage } from '../../src/ports/bus.js';
 import { systemClock, ulidIds } from '../../src/ports/clock.js';
@@ -14,15 +15,18 @@ import type { SqlClient } from '../../src/ports/sql.js';
 import { envelope } from '../support/fixtures.js';
 
 /** A bus that refuses any batch holding an event of aggregate BAD, or everything when down. */
-function fakeBus(): Bus & { published: BusMessage[]; down: boolean } {
+function fakeBus(): Bus & { published: BusMessage[]; down: boolean; unavailable: boolean } {
   const bus = {
     describe: 'fake',
     partitions: 1,
     published: [] as BusMessage[],
     down: false,
+    /** Answers metadata (ping) but cannot take writes: no leader, too few in-sync replicas. */
+    unavailable: false,
     async ensureTopic() {},
     async publish(messages: BusMessage[]) {
       if (bus.down) throw new Error('bus down');
+      if (bus.unavailable) throw new EngineUnavailable('fake', 'NOT_ENOUGH_REPLICAS');
       if (messages.some((m) => m.event.aggregate_id === 'BAD')) throw new Error('message too large');
       bus.published.push(...messages);
     },
@@ -53,6 +57,13 @@ describe('relay failure isolation', () => {
   afterAll(async () => {
     await sql.close();
   });
+
+  /** An empty outbox with no relay holding a partition (each test's relay is a new one). */
+  async function fresh() {
+    await sql.exec(
+      'DELETE FROM strata_outbox; DELETE FROM strata_dead_letters; DELETE FROM strata_relays; UPDATE strata_relay_partitions SET owner = NULL, lease_until = NULL',
+    );
+  }
 
   async function commit(id: string, version: number) {
     const e = envelope({ aggregate_type: 'City', aggregate_id: id, version });
@@ -96,5 +107,81 @@ describe('relay failure isolation', () => {
     expect(dead.map((d) => `${d.aggregateId}@${d.version}`)).toEqual(['BAD@1']);
     expect(bus.published).toHaveLength(2);
     expect((await outbox.stats()).ready).toBe(1);
+  });
+
+  it('counts no attempt while the event store or the bus is unavailable, however many passes it takes', async () => {
+    await fresh();
+    let storeDown = true;
+    const flaky: EventStore = Object.create(store, {
+      readVersion: {
+        value: (ref: { type: string; id: string }, version: number) =>
+          storeDown
+            ? Promise.reject(new EngineUnavailable('s3', 'connect ECONNREFUSED'))
+            : store.readVersion(ref, version),
+      },
+    });
+    const bus = fakeBus();
+    const relay = new Relay(
+      { outbox, store: flaky, bus, clock: systemClock, ids: ulidIds() },
+      { maxAttempts: 2 },
+    );
+    await commit('OUT', 1);
+    await commit('OUT', 2);
+    for (let pass = 0; pass < 5; pass++) {
+      expect(await relay.runOnce()).toMatchObject({ delivered: 0, failed: 0 });
+    }
+    storeDown = false;
+    bus.unavailable = true;
+    for (let pass = 0; pass < 5; pass++) {
+      expect(await relay.runOnce()).toMatchObject({ delivered: 0, failed: 0 });
+    }
+    const waiting = await sql.query<{ attempts: number }>('SELECT attempts FROM strata_outbox');
+    expect(waiting.rows.map((r) => r.attempts)).toEqual([0, 0]);
+    expect(await outbox.deadLetters(10)).toEqual([]);
+
+    bus.unavailable = false;
+    expect(await relay.runOnce()).toMatchObject({ delivered: 2, failed: 0 });
+    expect(bus.published.map((m) => `${m.event.aggregate_id}@${m.event.version}`)).toEqual([
+      'OUT@1',
+      'OUT@2',
+    ]);
+  });
+
+  it('repoints a fenced intent whose row a crash left pending, so the marker is delivered in order', async () => {
+    await fresh();
+    const bus = fakeBus();
+    const ids = ulidIds();
+    const relay = new Relay({ outbox, store, bus, clock: systemClock, ids }, { intentTimeoutMs: 0 });
+    // A writer recorded its intent for FENCE@1 and died; a relay fenced the version with a marker
+    // and died before repointing the row (the marker is in the store, the row still pending).
+    const intent = envelope({ aggregate_type: 'City', aggregate_id: 'FENCE', version: 1 });
+    const ref = { type: 'City', id: 'FENCE' };
+    await outbox.recordIntent({
+      eventId: intent.event_id,
+      aggregateType: 'City',
+      aggregateId: 'FENCE',
+      version: 1,
+      streamKey: streamKey(ref, 1),
+    });
+    const marker = envelope({
+      aggregate_type: 'City',
+      aggregate_id: 'FENCE',
+      version: 1,
+      event_type: 'VersionVoided',
+      correlation_id: intent.event_id,
+      causation_id: intent.event_id,
+      data: {},
+    });
+    await store.append(marker);
+    await store.writeDatedCopy(marker);
+    await commit('FENCE', 2);
+
+    await relay.runOnce();
+    await relay.runOnce();
+    expect(
+      bus.published.map((m) => `${m.event.aggregate_id}@${m.event.version}:${m.event.event_type}`),
+    ).toEqual(['FENCE@1:VersionVoided', `FENCE@2:${bus.published[1]?.event.event_type}`]);
+    expect(bus.published[0]?.event.event_id).toBe(marker.event_id);
+    expect((await outbox.stats()).pending).toBe(0);
   });
 });

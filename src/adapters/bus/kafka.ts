@@ -18,13 +18,14 @@ import {
 import { backoffDelay } from '../../core/backoff.js';
 import { EngineUnavailable } from '../../core/errors.js';
 import type { EventEnvelope } from '../../core/event.js';
-import type {
-  Bus,
-  BusMessage,
-  ConsumerLag,
-  ConsumerOptions,
-  DeliveredMessage,
-  Subscription,
+import {
+  type Bus,
+  type BusMessage,
+  type ConsumerLag,
+  type ConsumerOptions,
+  type DeliveredMessage,
+  MessageRefused,
+  type Subscription,
 } from '../../ports/bus.js';
 import { WakeSignal } from '../../ports/clock.js';
 
@@ -51,6 +52,9 @@ const HEARTBEAT_INTERVAL_MS = 3_000;
 const FETCH_MAX_WAIT_MS = 1_000;
 const TOPIC_READY_TIMEOUT_MS = 15_000;
 const LOOP_BACKOFF_MS = { first: 200, cap: 5_000 };
+
+/** Produce errors that are the message's fault, not the broker's: retrying the same record cannot succeed. */
+const REFUSALS = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'];
 
 /** The one retry policy of this engine: exponential backoff with full jitter, capped. */
 function backoff(attempt: number, first = 250, cap = 4_000): number {
@@ -276,6 +280,13 @@ export class KafkaBus implements Bus {
       // numbers: a fresh producer id keeps the broker from taking the next batch for a duplicate.
       this.producerClient = undefined;
       await closeForcibly(producer).catch(() => undefined);
+      const refusal = REFUSALS.find((code) => hasError(e, 'apiId', code));
+      if (refusal) {
+        throw new MessageRefused(
+          `kafka refused the message on ${this.topic}: ${refusal} (${rootMessage(e)})`,
+          { cause: e },
+        );
+      }
       throw this.unavailable('publish', e);
     }
   }
