@@ -7,31 +7,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStrata, type Strata } from '../../src/app/runtime.js';
 import { loadConfig, type StrataConfig } from '../../src/config.js';
-import { dropNamespace, namespacedEngineEnv } from '../../src/demo/local-engines.js';
-import { requireEnv, uniqueName } from '../support/engines.js';
-
-const ENGINE_VARS = [
-  'STRATA_DATABASE_URL',
-  'STRATA_KAFKA_BROKERS',
-  'STRATA_SEARCH_URL',
-  'STRATA_EVENT_STORE',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-];
+import { dropFresh, freshEnv } from '../support/shape.js';
 
 describe('concurrent start-ups on empty engines', () => {
-  const ns = uniqueName('e2e');
-  let config: StrataConfig;
+  let config: StrataConfig | undefined;
   afterAll(async () => {
-    if (config) await dropNamespace(config, ns);
+    if (config) await dropFresh(config);
   });
 
   it('six processes starting together all open, and the schema they made works', async () => {
-    const env: Record<string, string> = {};
-    for (const name of ENGINE_VARS) env[name] = requireEnv(name);
-    config = loadConfig({ ...(await namespacedEngineEnv(env, ns)), STRATA_PORT: '0' });
+    process.env.STRATA_E2E_SHAPE = 'production';
+    config = loadConfig({ ...(await freshEnv()), STRATA_PORT: '0' });
+    const shared = config;
 
-    const results = await Promise.allSettled(Array.from({ length: 6 }, () => openStrata(config)));
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => openStrata(shared)));
     const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
       const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));

@@ -74,6 +74,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
       throw wrap(url, e);
     }
   };
+  const connect = () => pool.connect().catch((e: unknown) => Promise.reject(wrap(url, e)));
   const listeners = new Map<string, Set<(payload: string) => void>>();
   let listenClient: pg.PoolClient | undefined;
   let closed = false;
@@ -82,12 +83,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     describe: redact(url),
     query: (text, params) => run(pool, text, params),
     transaction: async (fn) => {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (e) {
-        throw wrap(url, e);
-      }
+      const client = await connect();
       try {
         await client.query('BEGIN');
         const executor: SqlExecutor = { query: (text, params) => run(client, text, params) };
@@ -104,12 +100,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     exclusive: async (name, fn) => {
       // The lock lives on a connection of its own while `fn` runs on the rest of the pool; it is
       // keyed by schema too, so namespaces of one database do not wait for each other.
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (e) {
-        throw wrap(url, e);
-      }
+      const client = await connect();
       try {
         await run(client, 'SELECT pg_advisory_lock(hashtext(current_schema() || $1))', [name]);
         try {
@@ -135,9 +126,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     listen: async (channel, onNotify) => {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
       if (!listenClient) {
-        listenClient = await pool.connect().catch((e) => {
-          throw wrap(url, e);
-        });
+        listenClient = await connect();
         listenClient.on('notification', (msg) => {
           for (const cb of listeners.get(msg.channel) ?? []) cb(msg.payload ?? '');
         });
