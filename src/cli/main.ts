@@ -20,6 +20,7 @@ import {
 } from '../config.js';
 import { isStrataError } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
+import { parseInstant } from '../core/instant.js';
 import { importDataSet } from '../demo/importer.js';
 import { runDemo } from '../demo/run-demo.js';
 import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
@@ -199,11 +200,14 @@ program
 program
   .command('replay')
   .description('re-project the events that occurred since a date (idempotent), or print them as NDJSON')
-  .requiredOption('--from <date>', 'ISO date or timestamp (UTC)')
-  .option('--to <date>', 'ISO date or timestamp (default now)')
+  .requiredOption('--from <date>', 'YYYY-MM-DD (UTC) or ISO-8601 timestamp with a zone, 1970 to 9999')
+  .option('--to <date>', 'same forms; a bare date means the end of that day (default now)')
   .option('--ndjson', 'print the events instead of projecting them')
   .addOption(dataOption)
   .action(async (flags: CommonFlags & { from: string; to?: string; ndjson?: boolean }) => {
+    // Named as flags, and refused before any engine is opened.
+    parseInstant(flags.from, '--from');
+    if (flags.to !== undefined) parseInstant(flags.to, '--to', { bareDate: 'end' });
     await withStrata(flags, async (s) => {
       const events = s.queries.eventsByDate(flags.from, flags.to ?? new Date().toISOString());
       if (flags.ndjson) {

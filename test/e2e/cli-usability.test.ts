@@ -49,6 +49,16 @@ describe('strata CLI usability', () => {
         /STRATA_EVENT_STORE: 's3:\/bucket' looks like a URL but lacks/,
       ],
       [
+        ['replay', '--data', dir, '--from', '2026-02-31'],
+        {},
+        /strata: --from '2026-02-31' is not a calendar date$/m,
+      ],
+      [
+        ['replay', '--data', dir, '--from', '2026-01-01', '--to', '0999-01-01'],
+        {},
+        /strata: --to '0999-01-01' is outside the instants Strata keeps, 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z/,
+      ],
+      [
         ['verify', '--url', 'http://127.0.0.1:59999'],
         {},
         /cannot reach http:\/\/127.0.0.1:59999: ECONNREFUSED/,

@@ -561,6 +561,20 @@ describe('time travel and history', () => {
       });
       expectProblem(bad, 400, 'STRATA_ERR_REQUEST_INVALID');
     }
+    // Impossible dates are refused, not rolled over (2026-02-31 is not March 3).
+    for (const [impossible, why] of [
+      ['2026-02-31', 'is not a calendar date'],
+      ['2026-01-01T24:00:00Z', 'is not a time of day'],
+      ['0000-01-01', 'is outside the instants Strata keeps'],
+    ]) {
+      const bad = await inject(e2e.app, {
+        method: 'GET',
+        url: `/v1/objects/City/${id}?asOf=${encodeURIComponent(impossible!)}`,
+      });
+      expect(expectProblem(bad, 400, 'STRATA_ERR_REQUEST_INVALID').detail).toContain(
+        `asOf '${impossible}' ${why}`,
+      );
+    }
     const extra = await inject(e2e.app, { method: 'GET', url: `/v1/objects/City/${id}?asOf=${t1}&foo=1` });
     expectProblem(extra, 400, 'STRATA_ERR_REQUEST_INVALID');
   });
