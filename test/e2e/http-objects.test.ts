@@ -579,6 +579,45 @@ describe('time travel and history', () => {
     expectProblem(extra, 400, 'STRATA_ERR_REQUEST_INVALID');
   });
 
+  it('GET /v1/graph/traverse?asOf= shows the titles of then, as GET ?asOf= does, not those of now', async () => {
+    const country = uid('CZ');
+    const city = uid('Prague');
+    await create(country, { name: 'Czech Republic' }, 'Country');
+    await create(city);
+    await inject(e2e.app, {
+      method: 'POST',
+      url: `/v1/objects/City/${city}/links/inCountry`,
+      payload: { targetId: country },
+    });
+    await e2e.strata.waitForIdle();
+    const beforeRename = new Date().toISOString();
+    const renamed = await inject(e2e.app, {
+      method: 'PATCH',
+      url: `/v1/objects/Country/${country}`,
+      payload: { properties: { name: 'Czechia' } },
+    });
+    expect(renamed.status).toBe(202);
+    await e2e.strata.waitForIdle();
+    const traverse = async (start: string, type: string, asOf?: string) =>
+      (
+        await inject(e2e.app, {
+          method: 'GET',
+          url: `/v1/graph/traverse?type=${type}&id=${start}&direction=both${asOf ? `&asOf=${encodeURIComponent(asOf)}` : ''}`,
+        })
+      ).body as { start: { title: string }; nodes: { id: string; title: string }[] };
+    expect((await traverse(city, 'City', beforeRename)).nodes).toMatchObject([
+      { id: country, title: 'Czech Republic' },
+    ]);
+    expect((await traverse(city, 'City')).nodes).toMatchObject([{ id: country, title: 'Czechia' }]);
+    expect((await traverse(country, 'Country', beforeRename)).start.title).toBe('Czech Republic');
+    expect((await traverse(country, 'Country')).start.title).toBe('Czechia');
+    const then = await inject(e2e.app, {
+      method: 'GET',
+      url: `/v1/objects/Country/${country}?asOf=${encodeURIComponent(beforeRename)}`,
+    });
+    expect(then.body.properties.name).toBe('Czech Republic');
+  });
+
   it('GET …/history lists every event oldest first, pages by fromVersion and limit, 404 when none', async () => {
     const id = uid('Tours');
     await create(id);
