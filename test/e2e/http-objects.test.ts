@@ -118,6 +118,63 @@ describe('ontology', () => {
     expect(p).toMatchObject({ expectedVersion: 1, currentVersion: current.version });
   });
 
+  it('PUT /v1/ontology takes back what GET gave: its version is the expected one, like If-Match', async () => {
+    const current = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    const same = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: current }),
+    );
+    expect(same.status, same.text).toBe(202);
+    expect(same.body).toMatchObject({ version: current.version, deduplicated: true });
+    const agreeing = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: current,
+        headers: { 'if-match': `"${current.version}"` },
+      }),
+    );
+    expect(agreeing.body).toMatchObject({ version: current.version, deduplicated: true });
+
+    const stale = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: { ...current, version: 1 } }),
+    );
+    expect(current.version).toBeGreaterThan(1);
+    expect(expectProblem(stale, 409, 'STRATA_ERR_CONCURRENCY_CONFLICT')).toMatchObject({
+      expectedVersion: 1,
+      currentVersion: current.version,
+    });
+
+    const disagreeing = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: current,
+        headers: { 'if-match': `"${current.version + 1}"` },
+      }),
+    );
+    expect(expectProblem(disagreeing, 400, 'STRATA_ERR_REQUEST_INVALID').detail).toBe(
+      `If-Match "${current.version + 1}" and the body's version ${current.version} disagree: give one, or the same in both`,
+    );
+    for (const version of [-1, 1.5, 'three']) {
+      const bad = await inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: { ...current, version },
+      });
+      expect(expectProblem(bad, 400, 'STRATA_ERR_REQUEST_INVALID').violations?.map((v) => v.path)).toContain(
+        '/body/version',
+      );
+    }
+
+    // A change made on what GET returned commits as the next version, without a version in the event.
+    const next = structuredClone(current);
+    next.objectTypes[0].properties.nickname = { type: 'string' };
+    const changed = await inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: next });
+    expect(changed.body).toMatchObject({ version: current.version + 1, deduplicated: false });
+    const after = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    expect(after).toEqual({ ...next, version: current.version + 1 });
+  });
+
   it('PUT /v1/ontology rejects a body that does not match the schema with 400 and violations', async () => {
     const res = await inject(e2e.app, {
       method: 'PUT',
