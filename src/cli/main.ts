@@ -82,6 +82,8 @@ async function withStrata<T>(flags: CommonFlags | StrataConfig, fn: (s: Strata) 
   }
 }
 
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const dataOption = new Option('--data <dir>', 'embedded data folder (STRATA_DATA_DIR)');
 
 const program = new Command('strata')
@@ -193,7 +195,7 @@ program
     );
     bar.stop();
     out(
-      `imported ${summary.objects} objects and ${summary.links} links in ${summary.ms} ms (${summary.deduplicated} already there)`,
+      `imported ${counted(summary.objects, 'new object')} and ${counted(summary.links, 'new link')} in ${summary.ms} ms (${summary.deduplicated} already there)`,
     );
   });
 

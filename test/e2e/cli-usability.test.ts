@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { StrataClient } from '../../src/client/index.js';
+import { testOntology } from '../support/fixtures.js';
 import { runStrata, startServe } from '../support/process.js';
 
 const oneLine = (r: { stderr: string }) =>
@@ -74,6 +75,32 @@ describe('strata CLI usability', () => {
     await writeFile(bad, '{"foo": 1}');
     const imported = await runStrata(['import', bad, '--url', 'http://127.0.0.1:1']);
     expect(imported.stderr).toMatch(/bad.json must hold \{"objects"/);
+  }, 180_000);
+
+  it('import says what it wrote: a re-run imports 0 new objects and links, all already there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
+    const server = await startServe(dir);
+    try {
+      await new StrataClient(server.url).putOntology(testOntology);
+      const file = join(dir, 'cities.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          objects: [
+            { type: 'Country', properties: { code: 'FR', name: 'France' } },
+            { type: 'City', properties: { code: 'PAR', name: 'Paris' } },
+          ],
+          links: [{ type: 'City', id: 'PAR', linkType: 'inCountry', targetId: 'FR' }],
+        }),
+      );
+      const first = await runStrata(['import', file, '--url', server.url]);
+      expect(first.stdout).toMatch(/^imported 2 new objects and 1 new link in \d+ ms \(0 already there\)$/m);
+      const again = await runStrata(['import', file, '--url', server.url]);
+      expect(again.stdout).toMatch(/^imported 0 new objects and 0 new links in \d+ ms \(3 already there\)$/m);
+      expect(again.code).toBe(0);
+    } finally {
+      await server.stop();
+    }
   }, 180_000);
 
   it('warns about STRATA_* variables nobody reads, suggesting the real name', async () => {
