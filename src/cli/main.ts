@@ -24,6 +24,7 @@ import { parseInstant } from '../core/instant.js';
 import { importDataSet } from '../demo/importer.js';
 import { runDemo } from '../demo/run-demo.js';
 import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
+import { partitionReport } from './partition-report.js';
 import { progressBar } from './progress.js';
 
 // The locked AWS SDK supports Node 20; its notice concerns releases after January 2027 (see README).
@@ -289,7 +290,7 @@ program
 
 program
   .command('outbox')
-  .description('outbox state: rows, dead letters, relay partitions')
+  .description('outbox state: rows, dead letters, relay partitions and their leases, consumer lag')
   .argument('[action]', 'status', 'status')
   .addOption(dataOption)
   .action(async (action: string, flags: CommonFlags) => {
@@ -298,6 +299,7 @@ program
       const stats = await s.outbox.stats();
       out(`pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}`);
       if (stats.oldestReadyAgeMs !== null) out(`oldest ready row: ${stats.oldestReadyAgeMs} ms`);
+      for (const line of partitionReport(stats.partitions, new Date())) out(line);
       for (const d of await s.outbox.deadLetters(50)) {
         out(
           `dead letter #${d.id} ${d.aggregateType}/${d.aggregateId} v${d.version} after ${d.attempts} attempts: ${d.lastError}`,

@@ -110,6 +110,10 @@ describe('strata CLI usability', () => {
       'warning: STRATA_DATABSE_URL is not a Strata setting (did you mean STRATA_DATABASE_URL?)',
     );
     expect(r.code).toBe(0);
+    const outbox = await runStrata(['outbox', 'status', '--data', dir]);
+    expect(outbox.stdout).toContain(
+      'pending 0, ready 0, dead letters 0\nrelay partitions: 16, none leased\n',
+    );
   }, 120_000);
 
   it('prints its version, and ends quietly when its output pipe closes early', async () => {
