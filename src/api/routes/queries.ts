@@ -89,7 +89,7 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
       config: reader,
       schema: {
         tags: ['graph'],
-        summary: 'Search-around: objects reachable from a start object',
+        summary: 'Search-around: objects reachable from a start object (the start is not among the nodes)',
         querystring: {
           type: 'object',
           required: ['type', 'id'],
@@ -98,13 +98,18 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
             type: typeParam,
             id: { type: 'string', minLength: 1, maxLength: 1024 },
             linkTypes: { type: 'string', maxLength: 2000, description: 'comma-separated; all when absent' },
-            direction: { enum: ['out', 'in', 'both'] },
-            depth: { type: 'integer', minimum: 1, maximum: 6 },
+            direction: { enum: ['out', 'in', 'both'], description: 'out when absent' },
+            depth: { type: 'integer', minimum: 1, maximum: 6, description: '1 when absent' },
             asOf: {
               ...instantParam,
               description: `the graph (links, nodes and titles) as it was at this instant; ${instantForms}`,
             },
-            limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 10_000,
+              description: 'most nodes returned, 1000 when absent; truncated says when more were found',
+            },
           },
         },
         response: errorResponses,
