@@ -53,6 +53,12 @@ export const ontologySchema = {
   required: ['objectTypes', 'linkTypes'],
   additionalProperties: false,
   properties: {
+    version: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'As GET returns it; on PUT, the expected current version (like If-Match: a mismatch is a 409)',
+    },
     objectTypes: {
       type: 'array',
       maxItems: 1000,

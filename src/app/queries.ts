@@ -5,6 +5,7 @@
  */
 import { StrataError, type Violation } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
+import { parseInstant } from '../core/instant.js';
 import { type AggregateRef, assertValidId } from '../core/keys.js';
 import { evolveObject, initialObjectState, type ObjectState } from '../core/object-aggregate.js';
 import { findLinkType, type Ontology, requireObjectType, scalarProblem } from '../core/ontology.js';
@@ -60,21 +61,6 @@ export interface SearchRequest {
 export const MAX_DEPTH = 6;
 export const MAX_PAGE = 1000;
 
-/** A UTC date (midnight) or an ISO-8601 timestamp with a zone; nothing the server's locale could read. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-function parseAsOf(asOf: string | undefined, name = 'asOf'): number | undefined {
-  if (asOf === undefined) return undefined;
-  const t = INSTANT.test(asOf) ? Date.parse(asOf) : Number.NaN;
-  if (Number.isNaN(t)) {
-    throw new StrataError(
-      'STRATA_ERR_REQUEST_INVALID',
-      `${name} '${asOf}' is not a date (YYYY-MM-DD, UTC) or an ISO-8601 timestamp with a zone`,
-    );
-  }
-  return t;
-}
-
 function viewOf(state: ObjectState): ObjectView {
   return {
     type: state.type,
@@ -100,7 +86,7 @@ export class Queries {
   /** The object folded from its events, optionally as of a past instant. */
   async getObject(type: string, id: string, asOf?: string): Promise<ObjectView> {
     assertValidId(id);
-    const until = parseAsOf(asOf);
+    const until = asOf === undefined ? undefined : parseInstant(asOf, 'asOf');
     requireObjectType((await this.deps.ontology.withType(type)).ontology, type);
     let state = initialObjectState(type, id);
     for await (const e of this.deps.store.readStream({ type, id })) {
@@ -136,7 +122,7 @@ export class Queries {
 
   async traverse(p: TraverseParams): Promise<TraverseResult & { start: AggregateRef & { title: string } }> {
     assertValidId(p.id);
-    parseAsOf(p.asOf);
+    const asOf = p.asOf === undefined ? undefined : new Date(parseInstant(p.asOf, 'asOf')).toISOString();
     const { ontology } = await this.deps.ontology.withType(p.type);
     requireObjectType(ontology, p.type);
     for (const l of p.linkTypes ?? []) {
@@ -147,7 +133,6 @@ export class Queries {
     if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DEPTH) {
       throw new StrataError('STRATA_ERR_REQUEST_INVALID', `depth must be an integer from 1 to ${MAX_DEPTH}`);
     }
-    const asOf = p.asOf === undefined ? undefined : new Date(parseAsOf(p.asOf)!).toISOString();
     const start = { type: p.type, id: p.id };
     const node = await this.deps.graph.node(start, asOf);
     if (!node) {
@@ -176,14 +161,8 @@ export class Queries {
 
   /** Events in [from, to]; a bare date as `to` means the end of that (UTC) day. */
   eventsByDate(from: string, to: string): AsyncIterable<EventEnvelope> {
-    const f = parseAsOf(from, 'from');
-    const t = /^\d{4}-\d{2}-\d{2}$/.test(to) ? (parseAsOf(to, 'to') ?? 0) + 86_399_999 : parseAsOf(to, 'to');
-    if (f === undefined || t === undefined) {
-      throw new StrataError(
-        'STRATA_ERR_REQUEST_INVALID',
-        'from and to are required ISO-8601 timestamps or dates',
-      );
-    }
+    const f = parseInstant(from, 'from');
+    const t = parseInstant(to, 'to', { bareDate: 'end' });
     if (t < f) throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'to is before from');
     return this.deps.store.readByDate(new Date(f), new Date(t));
   }

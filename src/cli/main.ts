@@ -20,9 +20,11 @@ import {
 } from '../config.js';
 import { isStrataError } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
+import { parseInstant } from '../core/instant.js';
 import { importDataSet } from '../demo/importer.js';
 import { runDemo } from '../demo/run-demo.js';
 import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
+import { partitionReport } from './partition-report.js';
 import { progressBar } from './progress.js';
 
 // The locked AWS SDK supports Node 20; its notice concerns releases after January 2027 (see README).
@@ -80,6 +82,8 @@ async function withStrata<T>(flags: CommonFlags | StrataConfig, fn: (s: Strata) 
     await strata.close();
   }
 }
+
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 const dataOption = new Option('--data <dir>', 'embedded data folder (STRATA_DATA_DIR)');
 
@@ -192,18 +196,21 @@ program
     );
     bar.stop();
     out(
-      `imported ${summary.objects} objects and ${summary.links} links in ${summary.ms} ms (${summary.deduplicated} already there)`,
+      `imported ${counted(summary.objects, 'new object')} and ${counted(summary.links, 'new link')} in ${summary.ms} ms (${summary.deduplicated} already there)`,
     );
   });
 
 program
   .command('replay')
   .description('re-project the events that occurred since a date (idempotent), or print them as NDJSON')
-  .requiredOption('--from <date>', 'ISO date or timestamp (UTC)')
-  .option('--to <date>', 'ISO date or timestamp (default now)')
+  .requiredOption('--from <date>', 'YYYY-MM-DD (UTC) or ISO-8601 timestamp with a zone, 1970 to 9999')
+  .option('--to <date>', 'same forms; a bare date means the end of that day (default now)')
   .option('--ndjson', 'print the events instead of projecting them')
   .addOption(dataOption)
   .action(async (flags: CommonFlags & { from: string; to?: string; ndjson?: boolean }) => {
+    // Named as flags, and refused before any engine is opened.
+    parseInstant(flags.from, '--from');
+    if (flags.to !== undefined) parseInstant(flags.to, '--to', { bareDate: 'end' });
     await withStrata(flags, async (s) => {
       const events = s.queries.eventsByDate(flags.from, flags.to ?? new Date().toISOString());
       if (flags.ndjson) {
@@ -283,7 +290,7 @@ program
 
 program
   .command('outbox')
-  .description('outbox state: rows, dead letters, relay partitions')
+  .description('outbox state: rows, dead letters, relay partitions and their leases, consumer lag')
   .argument('[action]', 'status', 'status')
   .addOption(dataOption)
   .action(async (action: string, flags: CommonFlags) => {
@@ -292,6 +299,7 @@ program
       const stats = await s.outbox.stats();
       out(`pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}`);
       if (stats.oldestReadyAgeMs !== null) out(`oldest ready row: ${stats.oldestReadyAgeMs} ms`);
+      for (const line of partitionReport(stats.partitions, new Date())) out(line);
       for (const d of await s.outbox.deadLetters(50)) {
         out(
           `dead letter #${d.id} ${d.aggregateType}/${d.aggregateId} v${d.version} after ${d.attempts} attempts: ${d.lastError}`,

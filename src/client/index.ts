@@ -107,7 +107,8 @@ export class StrataClient {
     return this.request('GET', '/v1/ontology');
   }
 
-  putOntology(ontology: Ontology, write?: WriteOptions): Promise<CommandResult> {
+  /** A `version` (as getOntology returns it) is the expected current version: 409 if it moved on. */
+  putOntology(ontology: Ontology & { version?: number }, write?: WriteOptions): Promise<CommandResult> {
     return this.request('PUT', '/v1/ontology', ontology, write);
   }
 

@@ -61,9 +61,11 @@ export function streamKey(ref: AggregateRef, version: number): string {
   return `${streamPrefix(ref)}${String(version).padStart(VERSION_DIGITS, '0')}.json`;
 }
 
-/** `events/yyyy/mm/dd/` of a UTC instant. */
+/** `events/yyyy/mm/dd/` of a UTC instant; four digits, so folders sort in time order. */
 export function dayPrefix(at: Date): string {
-  const y = at.getUTCFullYear();
+  const year = at.getUTCFullYear();
+  if (!(year >= 0 && year <= 9999)) throw new RangeError(`the year ${year} has no events/yyyy/ folder`);
+  const y = String(year).padStart(4, '0');
   const m = String(at.getUTCMonth() + 1).padStart(2, '0');
   const d = String(at.getUTCDate()).padStart(2, '0');
   return `events/${y}/${m}/${d}/`;

@@ -9,7 +9,9 @@ import { StrataApiError } from '../client/index.js';
 import type { DataSet } from './world-countries.js';
 
 export interface ImportSummary {
+  /** Objects this run created (not those already there). */
   objects: number;
+  /** Links this run added (not those already there). */
   links: number;
   /** Commands the server recognised as already done (same Idempotency-Key). */
   deduplicated: number;
@@ -36,14 +38,17 @@ export async function importDataSet(
   const total = data.objects.length + data.links.length;
   let done = 0;
   let deduplicated = 0;
-  const tick = (r: { deduplicated: boolean }) => {
+  const written = { objects: 0, links: 0 };
+  const tick = (what: keyof typeof written, r: { deduplicated: boolean }) => {
     if (r.deduplicated) deduplicated++;
+    else written[what]++;
     onProgress(++done, total);
   };
   await pool(data.objects, concurrency, async (o) => {
     const id = String(o.properties[primaryKeys[o.type]!]);
     try {
       tick(
+        'objects',
         await client.createObject(o.type, o.properties, { idempotencyKey: `import:${o.type}:${id}:create` }),
       );
     } catch (e) {
@@ -59,6 +64,7 @@ export async function importDataSet(
     for (const l of links) {
       try {
         tick(
+          'links',
           await client.addLink(l.type, l.id, l.linkType, l.targetId, {
             idempotencyKey: `import:${l.type}:${l.id}:${l.linkType}:${l.targetId}`,
           }),
@@ -70,5 +76,5 @@ export async function importDataSet(
       }
     }
   });
-  return { objects: data.objects.length, links: data.links.length, deduplicated, ms: Date.now() - started };
+  return { ...written, deduplicated, ms: Date.now() - started };
 }

@@ -214,6 +214,44 @@ describe.each(graphFactories())('GraphStore contract: $name', (factory) => {
     ]);
   });
 
+  it('gives each node the title it had as of the instant asked, also after a reset', async () => {
+    await graph.apply([
+      m('B', 3, T2, { kind: 'node', title: 'Bravo 2' }),
+      m('B', 4, T3, {
+        kind: 'reset',
+        exists: true,
+        title: 'Bravo 3',
+        edges: [{ linkType: 'next', to: { type: 'City', id: 'C' } }],
+      }),
+    ]);
+    const start = { type: 'City', id: 'A' };
+    const titleOfB = async (asOf?: string) =>
+      (await graph.traverse({ start, direction: 'out', depth: 1, limit: 100, asOf })).nodes.map(
+        (n) => n.title,
+      );
+    expect(await titleOfB('2026-01-15T00:00:00.000Z')).toEqual(['Bravo']);
+    expect(await titleOfB(T2)).toEqual(['Bravo 2']);
+    expect(await titleOfB('2026-02-28T23:59:59.999Z')).toEqual(['Bravo 2']);
+    expect(await titleOfB(T3)).toEqual(['Bravo 3']);
+    expect(await titleOfB()).toEqual(['Bravo 3']);
+    const b = { type: 'City', id: 'B' };
+    expect(await graph.node(b, '2026-01-15T00:00:00.000Z')).toEqual({ title: 'Bravo' });
+    expect(await graph.node(b, '2026-02-15T00:00:00.000Z')).toEqual({ title: 'Bravo 2' });
+    expect(await graph.node(b)).toEqual({ title: 'Bravo 3' });
+    // Renaming does not end the node: it existed throughout, with its edges.
+    expect(
+      ids(
+        await graph.traverse({
+          start: b,
+          direction: 'out',
+          depth: 1,
+          limit: 100,
+          asOf: '2026-02-15T00:00:00.000Z',
+        }),
+      ),
+    ).toEqual(['C']);
+  });
+
   it('counts incoming links, lists aggregates, and clears', async () => {
     expect(await graph.countIncoming({ type: 'City', id: 'A' }, 'next')).toBe(1);
     expect(await graph.countIncoming({ type: 'City', id: 'A' }, 'other')).toBe(1);

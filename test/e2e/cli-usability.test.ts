@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { StrataClient } from '../../src/client/index.js';
+import { testOntology } from '../support/fixtures.js';
 import { runStrata, startServe } from '../support/process.js';
 
 const oneLine = (r: { stderr: string }) =>
@@ -49,6 +50,16 @@ describe('strata CLI usability', () => {
         /STRATA_EVENT_STORE: 's3:\/bucket' looks like a URL but lacks/,
       ],
       [
+        ['replay', '--data', dir, '--from', '2026-02-31'],
+        {},
+        /strata: --from '2026-02-31' is not a calendar date$/m,
+      ],
+      [
+        ['replay', '--data', dir, '--from', '2026-01-01', '--to', '0999-01-01'],
+        {},
+        /strata: --to '0999-01-01' is outside the instants Strata keeps, 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z/,
+      ],
+      [
         ['verify', '--url', 'http://127.0.0.1:59999'],
         {},
         /cannot reach http:\/\/127.0.0.1:59999: ECONNREFUSED/,
@@ -66,6 +77,32 @@ describe('strata CLI usability', () => {
     expect(imported.stderr).toMatch(/bad.json must hold \{"objects"/);
   }, 180_000);
 
+  it('import says what it wrote: a re-run imports 0 new objects and links, all already there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
+    const server = await startServe(dir);
+    try {
+      await new StrataClient(server.url).putOntology(testOntology);
+      const file = join(dir, 'cities.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          objects: [
+            { type: 'Country', properties: { code: 'FR', name: 'France' } },
+            { type: 'City', properties: { code: 'PAR', name: 'Paris' } },
+          ],
+          links: [{ type: 'City', id: 'PAR', linkType: 'inCountry', targetId: 'FR' }],
+        }),
+      );
+      const first = await runStrata(['import', file, '--url', server.url]);
+      expect(first.stdout).toMatch(/^imported 2 new objects and 1 new link in \d+ ms \(0 already there\)$/m);
+      const again = await runStrata(['import', file, '--url', server.url]);
+      expect(again.stdout).toMatch(/^imported 0 new objects and 0 new links in \d+ ms \(3 already there\)$/m);
+      expect(again.code).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  }, 180_000);
+
   it('warns about STRATA_* variables nobody reads, suggesting the real name', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strata-cli-'));
     const r = await runStrata(['verify', '--data', dir], { STRATA_DATABSE_URL: 'postgres://x' });
@@ -73,6 +110,10 @@ describe('strata CLI usability', () => {
       'warning: STRATA_DATABSE_URL is not a Strata setting (did you mean STRATA_DATABASE_URL?)',
     );
     expect(r.code).toBe(0);
+    const outbox = await runStrata(['outbox', 'status', '--data', dir]);
+    expect(outbox.stdout).toContain(
+      'pending 0, ready 0, dead letters 0\nrelay partitions: 16, none leased\n',
+    );
   }, 120_000);
 
   it('prints its version, and ends quietly when its output pipe closes early', async () => {

@@ -118,6 +118,63 @@ describe('ontology', () => {
     expect(p).toMatchObject({ expectedVersion: 1, currentVersion: current.version });
   });
 
+  it('PUT /v1/ontology takes back what GET gave: its version is the expected one, like If-Match', async () => {
+    const current = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    const same = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: current }),
+    );
+    expect(same.status, same.text).toBe(202);
+    expect(same.body).toMatchObject({ version: current.version, deduplicated: true });
+    const agreeing = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: current,
+        headers: { 'if-match': `"${current.version}"` },
+      }),
+    );
+    expect(agreeing.body).toMatchObject({ version: current.version, deduplicated: true });
+
+    const stale = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: { ...current, version: 1 } }),
+    );
+    expect(current.version).toBeGreaterThan(1);
+    expect(expectProblem(stale, 409, 'STRATA_ERR_CONCURRENCY_CONFLICT')).toMatchObject({
+      expectedVersion: 1,
+      currentVersion: current.version,
+    });
+
+    const disagreeing = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: current,
+        headers: { 'if-match': `"${current.version + 1}"` },
+      }),
+    );
+    expect(expectProblem(disagreeing, 400, 'STRATA_ERR_REQUEST_INVALID').detail).toBe(
+      `If-Match "${current.version + 1}" and the body's version ${current.version} disagree: give one, or the same in both`,
+    );
+    for (const version of [-1, 1.5, 'three']) {
+      const bad = await inject(e2e.app, {
+        method: 'PUT',
+        url: '/v1/ontology',
+        payload: { ...current, version },
+      });
+      expect(expectProblem(bad, 400, 'STRATA_ERR_REQUEST_INVALID').violations?.map((v) => v.path)).toContain(
+        '/body/version',
+      );
+    }
+
+    // A change made on what GET returned commits as the next version, without a version in the event.
+    const next = structuredClone(current);
+    next.objectTypes[0].properties.nickname = { type: 'string' };
+    const changed = await inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: next });
+    expect(changed.body).toMatchObject({ version: current.version + 1, deduplicated: false });
+    const after = (await inject(e2e.app, { method: 'GET', url: '/v1/ontology' })).body;
+    expect(after).toEqual({ ...next, version: current.version + 1 });
+  });
+
   it('PUT /v1/ontology rejects a body that does not match the schema with 400 and violations', async () => {
     const res = await inject(e2e.app, {
       method: 'PUT',
@@ -561,8 +618,61 @@ describe('time travel and history', () => {
       });
       expectProblem(bad, 400, 'STRATA_ERR_REQUEST_INVALID');
     }
+    // Impossible dates are refused, not rolled over (2026-02-31 is not March 3).
+    for (const [impossible, why] of [
+      ['2026-02-31', 'is not a calendar date'],
+      ['2026-01-01T24:00:00Z', 'is not a time of day'],
+      ['0000-01-01', 'is outside the instants Strata keeps'],
+    ]) {
+      const bad = await inject(e2e.app, {
+        method: 'GET',
+        url: `/v1/objects/City/${id}?asOf=${encodeURIComponent(impossible!)}`,
+      });
+      expect(expectProblem(bad, 400, 'STRATA_ERR_REQUEST_INVALID').detail).toContain(
+        `asOf '${impossible}' ${why}`,
+      );
+    }
     const extra = await inject(e2e.app, { method: 'GET', url: `/v1/objects/City/${id}?asOf=${t1}&foo=1` });
     expectProblem(extra, 400, 'STRATA_ERR_REQUEST_INVALID');
+  });
+
+  it('GET /v1/graph/traverse?asOf= shows the titles of then, as GET ?asOf= does, not those of now', async () => {
+    const country = uid('CZ');
+    const city = uid('Prague');
+    await create(country, { name: 'Czech Republic' }, 'Country');
+    await create(city);
+    await inject(e2e.app, {
+      method: 'POST',
+      url: `/v1/objects/City/${city}/links/inCountry`,
+      payload: { targetId: country },
+    });
+    await e2e.strata.waitForIdle();
+    const beforeRename = new Date().toISOString();
+    const renamed = await inject(e2e.app, {
+      method: 'PATCH',
+      url: `/v1/objects/Country/${country}`,
+      payload: { properties: { name: 'Czechia' } },
+    });
+    expect(renamed.status).toBe(202);
+    await e2e.strata.waitForIdle();
+    const traverse = async (start: string, type: string, asOf?: string) =>
+      (
+        await inject(e2e.app, {
+          method: 'GET',
+          url: `/v1/graph/traverse?type=${type}&id=${start}&direction=both${asOf ? `&asOf=${encodeURIComponent(asOf)}` : ''}`,
+        })
+      ).body as { start: { title: string }; nodes: { id: string; title: string }[] };
+    expect((await traverse(city, 'City', beforeRename)).nodes).toMatchObject([
+      { id: country, title: 'Czech Republic' },
+    ]);
+    expect((await traverse(city, 'City')).nodes).toMatchObject([{ id: country, title: 'Czechia' }]);
+    expect((await traverse(country, 'Country', beforeRename)).start.title).toBe('Czech Republic');
+    expect((await traverse(country, 'Country')).start.title).toBe('Czechia');
+    const then = await inject(e2e.app, {
+      method: 'GET',
+      url: `/v1/objects/Country/${country}?asOf=${encodeURIComponent(beforeRename)}`,
+    });
+    expect(then.body.properties.name).toBe('Czech Republic');
   });
 
   it('GET …/history lists every event oldest first, pages by fromVersion and limit, 404 when none', async () => {

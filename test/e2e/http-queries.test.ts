@@ -167,6 +167,21 @@ describe('GET /v1/graph/traverse', () => {
     const asOf = await traverse('type=City&id=PAR&asOf=not-a-date');
     expect(expectProblem(asOf, 400, 'STRATA_ERR_REQUEST_INVALID').detail).toContain('asOf');
   });
+
+  it('an asOf that is no calendar instant, or outside 1970…9999, is 400 naming asOf, never a 500', async () => {
+    for (const [asOf, why] of [
+      ['2026-02-31', 'is not a calendar date'],
+      ['2026-01-01T24:00Z', 'is not a time of day'],
+      ['0000-01-01', 'is outside the instants Strata keeps'],
+      ['0001-01-01T00:00:00+01:00', 'is outside the instants Strata keeps'],
+      ['9999-12-31T23:59:59.999-01:00', 'is outside the instants Strata keeps'],
+    ]) {
+      const res = await traverse(`type=City&id=PAR&asOf=${encodeURIComponent(asOf!)}`);
+      expect(expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID').detail, asOf).toBe(
+        `asOf '${asOf}' ${why}${why!.startsWith('is outside') ? ', 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z' : why === 'is not a time of day' ? ' (00:00:00 to 23:59:59)' : ''}`,
+      );
+    }
+  });
 });
 
 const search = (payload: Record<string, unknown>) =>
@@ -435,5 +450,26 @@ describe('GET /v1/events', () => {
       const res = await inject(e2e.app, { method: 'GET', url: `/v1/events?${qs}` });
       expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID');
     }
+  });
+
+  it('a from or to that is no calendar instant, or outside 1970…9999, is 400 naming it', async () => {
+    for (const [qs, detail] of [
+      ['from=2026-02-31', "from '2026-02-31' is not a calendar date"],
+      ['from=2026-01-01&to=2026-02-30', "to '2026-02-30' is not a calendar date"],
+      ['from=2026-01-01T24:00Z', "from '2026-01-01T24:00Z' is not a time of day (00:00:00 to 23:59:59)"],
+      ['from=0999-01-01', "from '0999-01-01' is outside the instants Strata keeps"],
+      ['from=2026-01-01&to=10000-01-01', "to '10000-01-01' is not a date (YYYY-MM-DD, UTC)"],
+    ]) {
+      const res = await inject(e2e.app, { method: 'GET', url: `/v1/events?${qs}` });
+      expect(expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID').detail, qs).toContain(detail);
+    }
+    const epoch = await inject(e2e.app, {
+      method: 'GET',
+      url: `/v1/events?from=1970-01-01&to=${encodeURIComponent(at.end!)}`,
+    });
+    expect(epoch.status).toBe(200);
+    expect(ndjson(epoch.text).length).toBeGreaterThanOrEqual(15);
+    const farEnd = await inject(e2e.app, { method: 'GET', url: '/v1/events?from=9999-12-31&to=9999-12-31' });
+    expect({ status: farEnd.status, text: farEnd.text }).toEqual({ status: 200, text: '' });
   });
 });

@@ -3,6 +3,7 @@ import { StrataError } from '../../src/core/errors.js';
 import {
   assertValidId,
   datedKey,
+  dayPrefix,
   decodeSegment,
   encodeSegment,
   parseDatedKey,
@@ -51,6 +52,16 @@ describe('key encoding', () => {
     expect(datedKey({ type: 'City', id: 'x' }, '2027-01-01T00:30:00+01:00', 'E')).toBe(
       'events/2026/12/31/City/x/E.json',
     );
+  });
+
+  it('zero-pads the year, so every day folder sorts in time order', () => {
+    expect(dayPrefix(new Date(Date.UTC(2026, 0, 2)))).toBe('events/2026/01/02/');
+    const y999 = new Date(0);
+    y999.setUTCFullYear(999, 0, 1);
+    expect(dayPrefix(y999)).toBe('events/0999/01/01/');
+    expect(dayPrefix(y999) < dayPrefix(new Date(Date.UTC(2026, 0, 1)))).toBe(true);
+    expect(parseDatedKey(`${dayPrefix(y999)}City/x/E.json`)?.day).toBe('0999-01-01');
+    expect(() => dayPrefix(new Date(Date.UTC(10_000, 0, 1)))).toThrow(RangeError);
   });
 
   it('rejects empty IDs, control characters, lone surrogates and IDs too long to store', () => {

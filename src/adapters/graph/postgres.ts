@@ -1,6 +1,7 @@
 /**
- * The graph on PostgreSQL (or PGlite): temporal node intervals and edges with
- * valid_from/valid_to in event time, a head row per aggregate for idempotency, traversal by a
+ * The graph on PostgreSQL (or PGlite): temporal node intervals (one per title, so the past shows
+ * the titles of the past) and edges with valid_from/valid_to in event time, a head row per
+ * aggregate for idempotency, traversal by a
  * recursive CTE that is bounded by nodes × depth (it dedups per level instead of tracking paths).
  */
 import { type AggregateRef, aggregateKey } from '../../core/keys.js';
@@ -29,6 +30,8 @@ CREATE TABLE IF NOT EXISTS strata_graph_nodes (
   valid_from timestamptz NOT NULL,
   valid_to timestamptz
 );
+-- The title during the interval; NULL in rows written before titles were kept (the head's then).
+ALTER TABLE strata_graph_nodes ADD COLUMN IF NOT EXISTS title text;
 CREATE INDEX IF NOT EXISTS strata_graph_nodes_ref ON strata_graph_nodes (type, id);
 CREATE TABLE IF NOT EXISTS strata_graph_edges (
   from_type text NOT NULL,
@@ -105,7 +108,7 @@ export class PostgresGraphStore implements GraphStore {
 
   async node(ref: AggregateRef, asOf?: string): Promise<{ title: string } | undefined> {
     const r = await this.sql.query<{ title: string }>(
-      `SELECT h.title FROM strata_graph_nodes n JOIN strata_graph_heads h USING (type, id)
+      `SELECT coalesce(n.title, h.title) AS title FROM strata_graph_nodes n JOIN strata_graph_heads h USING (type, id)
        WHERE n.type = $1 AND n.id = $2 AND n.valid_from <= $3::timestamptz
          AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
        LIMIT 1`,
@@ -143,11 +146,13 @@ export class PostgresGraphStore implements GraphStore {
          FROM walk w CROSS JOIN LATERAL (${steps.join(' UNION ALL ')}) s
          WHERE w.depth < $5 AND ${nodeLive('s.type', 's.id')}
        )
-       SELECT w.type, w.id, min(w.depth)::int AS depth, h.title
+       SELECT w.type, w.id, min(w.depth)::int AS depth, coalesce(n.title, h.title) AS title
        FROM walk w JOIN strata_graph_heads h USING (type, id)
+         JOIN strata_graph_nodes n ON n.type = w.type AND n.id = w.id
+           AND n.valid_from <= $3::timestamptz AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
        WHERE NOT (w.type = $1 AND w.id = $2)
-       GROUP BY w.type, w.id, h.title
-       ORDER BY depth, h.title, w.type, w.id
+       GROUP BY w.type, w.id, n.title, h.title
+       ORDER BY depth, title, w.type, w.id
        LIMIT $6`,
       [q.start.type, q.start.id, at, linkTypes, q.depth, q.limit + 1],
     );
@@ -246,12 +251,23 @@ async function openEdges(
   return r.rows.map((e) => ({ linkType: e.link_type, to: { type: e.to_type, id: e.to_id } }));
 }
 
-async function openNode(tx: SqlExecutor, m: GraphMutation): Promise<void> {
-  await tx.query('INSERT INTO strata_graph_nodes (type, id, valid_from) VALUES ($1, $2, $3)', [
+async function openNode(tx: SqlExecutor, m: GraphMutation, title: string): Promise<void> {
+  await tx.query('INSERT INTO strata_graph_nodes (type, id, valid_from, title) VALUES ($1, $2, $3, $4)', [
     m.type,
     m.id,
     m.at,
+    title,
   ]);
+}
+
+/** A new title ends the node's open interval and starts another, so earlier instants keep the old one. */
+async function retitleNode(tx: SqlExecutor, m: GraphMutation, title: string): Promise<void> {
+  const ended = await tx.query(
+    `UPDATE strata_graph_nodes SET valid_to = $3
+     WHERE type = $1 AND id = $2 AND valid_to IS NULL AND title IS DISTINCT FROM $4`,
+    [m.type, m.id, m.at, title],
+  );
+  if (ended.rowCount > 0) await openNode(tx, m, title);
 }
 
 async function closeNode(tx: SqlExecutor, m: GraphMutation): Promise<void> {
@@ -292,7 +308,8 @@ async function applyChange(tx: SqlExecutor, m: GraphMutation, present: boolean):
   const c = m.change;
   switch (c.kind) {
     case 'node':
-      if (!present) await openNode(tx, m);
+      if (present) await retitleNode(tx, m, c.title);
+      else await openNode(tx, m, c.title);
       return true;
     case 'deleted':
       if (present) await closeNode(tx, m);
@@ -310,7 +327,8 @@ async function applyChange(tx: SqlExecutor, m: GraphMutation, present: boolean):
         if (present) await closeNode(tx, m);
         return false;
       }
-      if (!present) await openNode(tx, m);
+      if (present) await retitleNode(tx, m, c.title);
+      else await openNode(tx, m, c.title);
       const key = (e: { linkType: string; to: AggregateRef }) => `${e.linkType} ${aggregateKey(e.to)}`;
       const wanted = new Map(c.edges.map((e) => [key(e), e]));
       for (const e of await openEdges(tx, m)) {

@@ -62,20 +62,41 @@ interface ObjectParams {
 export function commandRoutes(app: FastifyInstance, strata: Strata): void {
   const writer = { role: 'writer' as const };
 
-  app.put<{ Body: Ontology }>(
+  app.put<{ Body: Ontology & { version?: number } }>(
     '/v1/ontology',
     {
       config: { role: 'admin' },
       schema: {
         tags: ['ontology'],
-        summary: 'Replace the ontology (additive changes only); the change is an event',
+        summary:
+          'Replace the ontology (additive changes only); the change is an event. The body may carry the version GET returned, as the expected current version',
         headers: commandHeaders,
         body: { $ref: 'Ontology#' },
         response: accepted202,
       },
     },
-    async (request, reply) =>
-      accepted(reply, await strata.commands.putOntology(request.body, commandContext(request))),
+    async (request, reply) => {
+      // The body GET returned carries its version: PUT takes it back as the expected version.
+      const { version, ...ontology } = request.body;
+      const context = commandContext(request);
+      if (
+        version !== undefined &&
+        context.expectedVersion !== undefined &&
+        version !== context.expectedVersion
+      ) {
+        throw new StrataError(
+          'STRATA_ERR_REQUEST_INVALID',
+          `If-Match "${context.expectedVersion}" and the body's version ${version} disagree: give one, or the same in both`,
+        );
+      }
+      return accepted(
+        reply,
+        await strata.commands.putOntology(ontology, {
+          ...context,
+          expectedVersion: context.expectedVersion ?? version,
+        }),
+      );
+    },
   );
 
   app.post<{ Params: { type: string }; Body: { properties: Record<string, unknown> } }>(

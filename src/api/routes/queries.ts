@@ -6,6 +6,11 @@ import type { Strata } from '../../app/runtime.js';
 import type { Direction } from '../../ports/graph-store.js';
 import { errorResponses, objectParams, searchBody, typeParam } from '../schemas.js';
 
+/** asOf, from and to: read by parseInstant (src/core/instant.ts), which says what is wrong. */
+const instantParam = { type: 'string', maxLength: 64 } as const;
+const instantForms =
+  'YYYY-MM-DD (UTC) or an ISO-8601 timestamp with a zone, a real calendar date and time, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z';
+
 export function queryRoutes(app: FastifyInstance, strata: Strata): void {
   const reader = { role: 'reader' as const };
 
@@ -29,7 +34,9 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
         params: objectParams,
         querystring: {
           type: 'object',
-          properties: { asOf: { type: 'string', maxLength: 64 } },
+          properties: {
+            asOf: { ...instantParam, description: `the object as it was at this instant; ${instantForms}` },
+          },
           additionalProperties: false,
         },
         response: errorResponses,
@@ -82,7 +89,7 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
       config: reader,
       schema: {
         tags: ['graph'],
-        summary: 'Search-around: objects reachable from a start object',
+        summary: 'Search-around: objects reachable from a start object (the start is not among the nodes)',
         querystring: {
           type: 'object',
           required: ['type', 'id'],
@@ -91,10 +98,18 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
             type: typeParam,
             id: { type: 'string', minLength: 1, maxLength: 1024 },
             linkTypes: { type: 'string', maxLength: 2000, description: 'comma-separated; all when absent' },
-            direction: { enum: ['out', 'in', 'both'] },
-            depth: { type: 'integer', minimum: 1, maximum: 6 },
-            asOf: { type: 'string', maxLength: 64 },
-            limit: { type: 'integer', minimum: 1, maximum: 10_000 },
+            direction: { enum: ['out', 'in', 'both'], description: 'out when absent' },
+            depth: { type: 'integer', minimum: 1, maximum: 6, description: '1 when absent' },
+            asOf: {
+              ...instantParam,
+              description: `the graph (links, nodes and titles) as it was at this instant; ${instantForms}`,
+            },
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 10_000,
+              description: 'most nodes returned, 1000 when absent; truncated says when more were found',
+            },
           },
         },
         response: errorResponses,
@@ -139,7 +154,13 @@ export function queryRoutes(app: FastifyInstance, strata: Strata): void {
           type: 'object',
           required: ['from'],
           additionalProperties: false,
-          properties: { from: { type: 'string', maxLength: 64 }, to: { type: 'string', maxLength: 64 } },
+          properties: {
+            from: { ...instantParam, description: `start of the window (inclusive); ${instantForms}` },
+            to: {
+              ...instantParam,
+              description: `end of the window (inclusive; a bare date means the end of that day; default now); ${instantForms}`,
+            },
+          },
         },
         response: errorResponses,
       },
