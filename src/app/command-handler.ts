@@ -128,7 +128,12 @@ export class CommandHandler {
         ],
       });
     }
-    return this.objectCommand({ type, id }, { kind: 'create', properties }, ctx);
+    return this.objectCommand(
+      { type, id },
+      { kind: 'create', properties },
+      ctx,
+      `/properties/${def.primaryKey}`,
+    );
   }
 
   updateObject(
@@ -168,12 +173,14 @@ export class CommandHandler {
     ref: AggregateRef,
     command: ObjectCommand,
     ctx: CommandContext,
+    /** Where the ID is in the request body (a create); undefined when it is in the path. */
+    idPointer?: string,
   ): Promise<CommandResult> {
-    assertValidId(ref.id);
+    assertValidId(ref.id, 'object ID', idPointer);
     const { ontology } = await this.deps.ontology.withType(ref.type);
     requireObjectType(ontology, ref.type);
     if (command.kind === 'addLink' || command.kind === 'removeLink')
-      assertValidId(command.targetId, 'link target ID');
+      assertValidId(command.targetId, 'link target ID', command.kind === 'addLink' ? '/targetId' : undefined);
     return this.execute(
       ref,
       ctx,

@@ -3,6 +3,7 @@
  * Pure validation of the definition itself and of object properties against it.
  */
 import { StrataError, type Violation } from './errors.js';
+import { hasLeadingByteOrderMark, LEADING_BOM_PROBLEM } from './storable.js';
 
 export const SCALAR_TYPES = [
   'string',
@@ -234,6 +235,12 @@ function isTimestamp(value: unknown): boolean {
 
 /** Why `value` is not a valid scalar of the property's type, or undefined when it is. */
 export function scalarProblem(p: Pick<PropertyDef, 'type' | 'values'>, value: unknown): string | undefined {
+  if (
+    (p.type === 'string' || p.type === 'enum') &&
+    typeof value === 'string' &&
+    hasLeadingByteOrderMark(value)
+  )
+    return LEADING_BOM_PROBLEM;
   switch (p.type) {
     case 'string':
       return typeof value === 'string' ? undefined : 'must be a string';

@@ -72,6 +72,23 @@ describe('validateProperties', () => {
   });
 });
 
+describe('validateProperties: values the engines do not store as sent', () => {
+  it('refuses string values (and string array items, enum values) that begin with a byte-order mark', () => {
+    const bom = 'begins with a byte-order mark (U+FEFF), which is not stored reliably';
+    expect(
+      validateProperties(city, { code: 'B', name: '\ufeffTitle', tags: ['ok', '\ufeffx'] }, 'full'),
+    ).toEqual([
+      { path: '/properties/name', message: bom },
+      { path: '/properties/tags/1', message: bom },
+    ]);
+    expect(validateProperties(city, { name: '\ufeffTitle' }, 'patch')).toEqual([
+      { path: '/properties/name', message: bom },
+    ]);
+    // a mark after the first character is kept and returned like any other character
+    expect(validateProperties(city, { code: 'B', name: 'T\ufeff' }, 'full')).toEqual([]);
+  });
+});
+
 describe('validateOntology', () => {
   it('accepts the test ontology', () => {
     expect(validateOntology(testOntology)).toEqual([]);
