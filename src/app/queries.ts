@@ -8,6 +8,7 @@ import type { EventEnvelope } from '../core/event.js';
 import { type AggregateRef, assertValidId } from '../core/keys.js';
 import { evolveObject, initialObjectState, type ObjectState } from '../core/object-aggregate.js';
 import { findLinkType, type Ontology, requireObjectType, scalarProblem } from '../core/ontology.js';
+import { ownValue } from '../core/own.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Direction, GraphStore, TraverseResult } from '../ports/graph-store.js';
 import type {
@@ -210,7 +211,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       }
       return { field, valueType: 'link', array: true };
     }
-    const p = Object.hasOwn(type.properties, field) ? type.properties[field] : undefined;
+    const p = ownValue(type.properties, field);
     if (!p) {
       violations.push({ path, message: `'${field}' is not a property of ${type.apiName}` });
       return undefined;

@@ -7,7 +7,9 @@ import {
   foldObject,
   initialObjectState,
   type ObjectCommand,
+  titleOf,
 } from '../../src/core/object-aggregate.js';
+import type { Ontology } from '../../src/core/ontology.js';
 import { envelope, testOntology } from '../support/fixtures.js';
 
 /** given events, when a command: the decided event (or an error code). */
@@ -144,5 +146,44 @@ describe('object fold', () => {
       properties: {},
       links: {},
     });
+  });
+});
+
+describe('link types and title properties named like Object.prototype members', () => {
+  const ontology: Ontology = {
+    objectTypes: [
+      {
+        apiName: 'Thing',
+        primaryKey: 'code',
+        titleProperty: 'toString',
+        properties: { code: { type: 'string', required: true }, toString: { type: 'string' as const } },
+      },
+    ],
+    linkTypes: [{ apiName: 'constructor', from: 'Thing', to: 'Thing', cardinality: 'many' }],
+  };
+  const thing = (version: number, event_type: string, data: unknown) =>
+    envelope({ aggregate_type: 'Thing', aggregate_id: 'A', version, event_type, data });
+
+  it('adds and removes a link of a type named constructor', () => {
+    let state = foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]);
+    const add = decideObject(state, { kind: 'addLink', linkType: 'constructor', targetId: 'B' }, ontology);
+    expect(add).toEqual({
+      event_type: 'LinkAdded',
+      data: { linkType: 'constructor', to: { type: 'Thing', id: 'B' } },
+    });
+    state = evolveObject(state, thing(2, 'LinkAdded', add.data));
+    expect(state.links).toEqual({ constructor: ['B'] });
+    expect(() =>
+      decideObject(
+        foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]),
+        { kind: 'removeLink', linkType: 'constructor', targetId: 'B' },
+        ontology,
+      ),
+    ).toThrow(/has no constructor link/);
+  });
+
+  it('titles an object without its title property by its ID, not by Object.prototype.toString', () => {
+    const state = foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]);
+    expect(titleOf(ontology.objectTypes[0], state)).toBe('A');
   });
 });

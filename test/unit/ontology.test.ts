@@ -188,3 +188,49 @@ describe('breakingChanges', () => {
     ]);
   });
 });
+
+/** Names that a plain object answers from Object.prototype unless the lookup asks for own properties. */
+const PROTOTYPE_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'] as const;
+
+describe('property names that are Object.prototype members', () => {
+  const typeWith = (name: string): Ontology['objectTypes'][number] => ({
+    apiName: 'Thing',
+    primaryKey: 'code',
+    titleProperty: 'code',
+    properties: { code: { type: 'string', required: true }, [name]: { type: 'string', required: true } },
+  });
+
+  it('enforces a required property named like an Object.prototype member on create', () => {
+    for (const name of PROTOTYPE_NAMES) {
+      expect(validateProperties(typeWith(name), { code: 'A' }, 'full'), name).toEqual([
+        { path: `/properties/${name}`, message: 'is required' },
+      ]);
+      expect(validateProperties(typeWith(name), { code: 'A', [name]: 'x' }, 'full'), name).toEqual([]);
+    }
+  });
+
+  it('treats a new required property named like an Object.prototype member as breaking', () => {
+    for (const name of PROTOTYPE_NAMES) {
+      const before: Ontology = {
+        objectTypes: [{ ...typeWith(name), properties: { code: { type: 'string', required: true } } }],
+        linkTypes: [],
+      };
+      const after: Ontology = { objectTypes: [typeWith(name)], linkTypes: [] };
+      expect(breakingChanges(before, after), name).toEqual([
+        { path: `/objectTypes/Thing/properties/${name}`, message: 'new property is required' },
+      ]);
+      // and removing it again is a removal, not a no-op
+      expect(breakingChanges(after, before), name).toEqual([
+        { path: `/objectTypes/Thing/properties/${name}`, message: 'property removed' },
+      ]);
+    }
+  });
+
+  it('refuses __proto__ as a property name (it does not match the member-name pattern)', () => {
+    const t = typeWith('x');
+    const properties = JSON.parse('{"code":{"type":"string","required":true},"__proto__":{"type":"string"}}');
+    expect(
+      validateOntology({ objectTypes: [{ ...t, properties }], linkTypes: [] }).map((v) => v.path),
+    ).toEqual(['/objectTypes/0/properties/__proto__']);
+  });
+});
