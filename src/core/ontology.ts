@@ -146,7 +146,8 @@ export function validateOntology(o: Ontology): Violation[] {
 
 /**
  * Changes that existing events could violate: removed types or properties, changed types,
- * new required properties, narrowed cardinality. Adding optional things is always allowed.
+ * new required properties, cardinality or inverse cardinality narrowed to one. Adding optional
+ * things is always allowed.
  */
 export function breakingChanges(before: Ontology, after: Ontology): Violation[] {
   const v: Violation[] = [];
@@ -188,8 +189,12 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
     const at = `/linkTypes/${old.apiName}`;
     if (!now) v.push({ path: at, message: 'link type removed' });
     else if (now.from !== old.from || now.to !== old.to) v.push({ path: at, message: 'endpoints changed' });
-    else if (now.cardinality === 'one' && old.cardinality === 'many') {
-      v.push({ path: `${at}/cardinality`, message: 'narrowed to one' });
+    else {
+      // Unset inverseCardinality means many: nothing limits how many sources link to one target.
+      for (const c of ['cardinality', 'inverseCardinality'] as const) {
+        if (now[c] === 'one' && (old[c] ?? 'many') === 'many')
+          v.push({ path: `${at}/${c}`, message: 'narrowed to one' });
+      }
     }
   }
   return v;

@@ -67,4 +67,26 @@ describe('ontology changes against existing data', () => {
       { path: '/objectTypes/City/properties/toString', message: 'new property is required' },
     ]);
   });
+
+  it("narrowing a link type's inverseCardinality from many to one → 422 at its pointer", async () => {
+    const [paris, lyon, france] = [uid('P'), uid('L'), uid('F')];
+    for (const code of [paris, lyon])
+      expect((await post('/v1/objects/City', { properties: { code, name: code } })).status).toBe(202);
+    expect((await post('/v1/objects/Country', { properties: { code: france, name: 'F' } })).status).toBe(202);
+    // two cities in one country: data that inverseCardinality 'one' would forbid
+    for (const city of [paris, lyon])
+      expect((await post(`/v1/objects/City/${city}/links/inCountry`, { targetId: france })).status).toBe(202);
+    for (const before of [undefined, 'many'] as const) {
+      const from = structuredClone(ontology);
+      const link = from.linkTypes.find((l) => l.apiName === 'inCountry')!;
+      if (before) link.inverseCardinality = before;
+      if (before) expect((await put(from)).status).toBe(202);
+      const next = structuredClone(from);
+      next.linkTypes.find((l) => l.apiName === 'inCountry')!.inverseCardinality = 'one';
+      const res = await rejected(() => put(next));
+      expect(expectProblem(res, 422, 'STRATA_ERR_ONTOLOGY_BREAKING_CHANGE').violations).toEqual([
+        { path: '/linkTypes/inCountry/inverseCardinality', message: 'narrowed to one' },
+      ]);
+    }
+  });
 });

@@ -163,6 +163,21 @@ describe('breakingChanges', () => {
     ]);
   });
 
+  it('treats narrowing inverseCardinality to one (from many or unset) as breaking, widening as additive', () => {
+    const withInverse = (inverseCardinality: 'one' | 'many' | undefined): Ontology => ({
+      ...testOntology,
+      linkTypes: testOntology.linkTypes.map((l) =>
+        l.apiName === 'twinnedWith' ? { ...l, inverseCardinality } : l,
+      ),
+    });
+    const narrowed = [{ path: '/linkTypes/twinnedWith/inverseCardinality', message: 'narrowed to one' }];
+    expect(breakingChanges(withInverse('many'), withInverse('one'))).toEqual(narrowed);
+    expect(breakingChanges(withInverse(undefined), withInverse('one'))).toEqual(narrowed);
+    expect(breakingChanges(withInverse('one'), withInverse('many'))).toEqual([]);
+    expect(breakingChanges(withInverse('one'), withInverse(undefined))).toEqual([]);
+    expect(breakingChanges(withInverse('one'), withInverse('one'))).toEqual([]);
+  });
+
   it('names removed types and properties, type changes, new required properties and narrowed links', () => {
     const next: Ontology = {
       objectTypes: [
