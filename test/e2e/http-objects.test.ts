@@ -125,7 +125,11 @@ describe('ontology', () => {
       payload: { objectTypes: 'nope' },
     });
     const p = expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID');
-    expect(p.violations?.map((v) => v.path)).toEqual(['/body', '/body/objectTypes/0']);
+    // a string is not wrapped into an array (bodies are validated without coercion)
+    expect(p.violations).toEqual([
+      { path: '/body', message: "must have required property 'linkTypes'" },
+      { path: '/body/objectTypes', message: 'must be array' },
+    ]);
   });
 });
 

@@ -329,7 +329,9 @@ describe('POST /v1/search', () => {
       [{ field: 'founded', lt: 'abc' }, '/filters/0/lt'],
       [{ field: 'population', in: [] }, '/filters/0/in'],
       [{ field: 'population', gte: 1, eq: 2 }, '/filters/0'],
-      [{ field: 'capital', gt: true }, '/filters/0'],
+      [{ field: 'capital', gt: 1 }, '/filters/0'],
+      // a boolean bound is not coerced to 1 by the body schema
+      [{ field: 'capital', gt: true }, '/body/filters/0/gt'],
     ] as const) {
       const res = await search({ type: 'City', filters: [filter] });
       expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID');

@@ -297,6 +297,56 @@ describe('acceptance: bad input is rejected and nothing is written', () => {
     }
   });
 
+  it('JSON body values of the wrong type are refused, not coerced (400 "must be string" etc.)', async () => {
+    const id = uid('CO');
+    await create('City', id);
+    await create('City', '1');
+    for (const [payload, message] of [
+      ['{"targetId":["1"]}', 'must be string'],
+      ['{"targetId":1}', 'must be string'],
+      ['{"targetId":true}', 'must be string'],
+    ] as const) {
+      const res = await rejected(() =>
+        inject(e2e.app, {
+          method: 'POST',
+          url: `/v1/objects/City/${id}/links/twinnedWith`,
+          payload,
+          headers: json,
+        }),
+      );
+      expect(expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID').violations, payload).toEqual([
+        { path: '/body/targetId', message },
+      ]);
+    }
+    const ontology = structuredClone(testOntology) as unknown as {
+      objectTypes: { properties: Record<string, Record<string, unknown>> }[];
+    };
+    ontology.objectTypes[0]!.properties.motto = { type: 'string', required: 'true' };
+    const put = await rejected(() =>
+      inject(e2e.app, { method: 'PUT', url: '/v1/ontology', payload: ontology }),
+    );
+    expect(expectProblem(put, 400, 'STRATA_ERR_REQUEST_INVALID').violations).toEqual([
+      { path: '/body/objectTypes/0/properties/motto/required', message: 'must be boolean' },
+    ]);
+    for (const [body, path, message] of [
+      [{ filters: [{ field: 'name', eq: null }] }, '/body/filters/0/eq', 'must be string,number,boolean'],
+      [{ page: { size: '5' } }, '/body/page/size', 'must be integer'],
+      [{ page: { size: [5] } }, '/body/page/size', 'must be integer'],
+      [{ text: 5 }, '/body/text', 'must be string'],
+    ] as const) {
+      const res = await post('/v1/search', { type: 'City', ...body });
+      expect(expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID').violations, JSON.stringify(body)).toEqual([
+        { path, message },
+      ]);
+    }
+    // the querystring, path parameters and headers still take numbers as text
+    const history = await inject(e2e.app, { method: 'GET', url: `/v1/objects/City/${id}/history?limit=1` });
+    expect({ status: history.status, events: history.body.events.length }).toEqual({
+      status: 200,
+      events: 1,
+    });
+  });
+
   it('prototype-poisoning keys → 400', async () => {
     const res = await rejected(() =>
       inject(e2e.app, {
