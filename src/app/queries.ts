@@ -282,9 +282,19 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       violations.push({ path: `/sort/${i}/field`, message: 'cannot sort by links' });
     return ref ? [{ ...ref, order: s.order ?? ('asc' as const) }] : [];
   });
+  // Results are keyed by name: a second aggregation of one name would overwrite the first.
+  const names = new Set<string>();
   const aggregations = (r.aggregations ?? []).flatMap((a, i) => {
+    const name = a.name ?? a.terms;
+    if (names.has(name)) {
+      violations.push({
+        path: `/aggregations/${i}/name`,
+        message: `duplicate aggregation name '${name}'${a.name === undefined ? ' (the name defaults to terms)' : ''}`,
+      });
+    }
+    names.add(name);
     const ref = resolve(a.terms, `/aggregations/${i}/terms`);
-    return ref ? [{ ...ref, name: a.name ?? a.terms, size: Math.min(a.size ?? 10, MAX_PAGE) }] : [];
+    return ref ? [{ ...ref, name, size: Math.min(a.size ?? 10, MAX_PAGE) }] : [];
   });
   if (violations.length) {
     throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'the search request is invalid (see violations)', {
