@@ -22,6 +22,7 @@ import {
   evolveObject,
   initialObjectState,
   type ObjectCommand,
+  patchChangesNothing,
 } from '../core/object-aggregate.js';
 import {
   type Ontology,
@@ -184,8 +185,16 @@ export class CommandHandler {
     return this.execute(
       ref,
       ctx,
-      (events) =>
-        decideObject(events.reduce(evolveObject, initialObjectState(ref.type, ref.id)), command, ontology),
+      (events) => {
+        const state = events.reduce(evolveObject, initialObjectState(ref.type, ref.id));
+        const decision = decideObject(state, command, ontology);
+        // Like an unchanged ontology PUT: a patch that changes nothing writes nothing, unless an
+        // Idempotency-Key must be bound to an event.
+        const unchanged =
+          decision.event_type === 'ObjectUpdated' &&
+          patchChangesNothing(state.properties, decision.data.properties);
+        return unchanged && !ctx.commandId ? undefined : decision;
+      },
       async (decision) => {
         if (decision.event_type === 'LinkAdded') await this.checkLinkTarget(ontology, ref, decision);
       },

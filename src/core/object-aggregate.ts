@@ -14,6 +14,7 @@ import {
   validateProperties,
 } from './ontology.js';
 import { ownValue } from './own.js';
+import { canonicalJson } from './storable.js';
 
 export interface ObjectState {
   type: string;
@@ -121,6 +122,18 @@ export function decideObject(state: ObjectState, command: ObjectCommand, ontolog
       };
     }
   }
+}
+
+/**
+ * True when the merge patch would leave the properties as they are: empty, every value equal to
+ * the current one, and null only for properties that are absent.
+ */
+export function patchChangesNothing(current: Properties, patch: Properties): boolean {
+  return Object.entries(patch).every(([name, value]) =>
+    value === null
+      ? !Object.hasOwn(current, name)
+      : Object.hasOwn(current, name) && canonicalJson(current[name]) === canonicalJson(value),
+  );
 }
 
 function dropNulls(props: Properties): Properties {

@@ -7,6 +7,7 @@ import {
   foldObject,
   initialObjectState,
   type ObjectCommand,
+  patchChangesNothing,
   titleOf,
 } from '../../src/core/object-aggregate.js';
 import type { Ontology } from '../../src/core/ontology.js';
@@ -185,5 +186,22 @@ describe('link types and title properties named like Object.prototype members', 
   it('titles an object without its title property by its ID, not by Object.prototype.toString', () => {
     const state = foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]);
     expect(titleOf(ontology.objectTypes[0], state)).toBe('A');
+  });
+});
+
+describe('patchChangesNothing', () => {
+  const current = { code: 'PAR', name: 'Paris', tags: ['a', 'b'], extra: { x: 1, y: [2] } };
+  it('is true of an empty patch, equal values and null for absent properties', () => {
+    expect(patchChangesNothing(current, {})).toBe(true);
+    expect(patchChangesNothing(current, { name: 'Paris', population: null })).toBe(true);
+    expect(patchChangesNothing(current, { extra: { y: [2], x: 1 }, tags: ['a', 'b'] })).toBe(true);
+  });
+  it('is false when a value changes, is added or removed, or an array changes order', () => {
+    expect(patchChangesNothing(current, { name: 'Lutèce' })).toBe(false);
+    expect(patchChangesNothing(current, { population: 1 })).toBe(false);
+    expect(patchChangesNothing(current, { tags: null })).toBe(false);
+    expect(patchChangesNothing(current, { tags: ['b', 'a'] })).toBe(false);
+    // constructor is not a property of current, whatever Object.prototype says
+    expect(patchChangesNothing(current, { constructor: null })).toBe(true);
   });
 });
