@@ -11,6 +11,7 @@ import { authHook } from './auth.js';
 import { rejectUnstorableBody } from './body-guard.js';
 import { HttpMetrics } from './http-metrics.js';
 import { clientErrorHandler, errorHandler, sendProblem } from './problem.js';
+import { buildRequestValidator } from './request-validator.js';
 import { commandRoutes } from './routes/commands.js';
 import { operationRoutes } from './routes/operations.js';
 import { queryRoutes } from './routes/queries.js';
@@ -29,6 +30,8 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
     // Bad percent-encoding and over-long segments fail in the router: answer them as problem+json too.
     frameworkErrors: errorHandler,
     clientErrorHandler,
+    // Bodies are validated without coercion (request-validator.ts); this applies to the rest.
+    schemaController: { compilersFactory: { buildValidator: buildRequestValidator } },
     ajv: {
       customOptions: {
         removeAdditional: false,

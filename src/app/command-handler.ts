@@ -22,6 +22,7 @@ import {
   evolveObject,
   initialObjectState,
   type ObjectCommand,
+  patchChangesNothing,
 } from '../core/object-aggregate.js';
 import {
   type Ontology,
@@ -128,7 +129,12 @@ export class CommandHandler {
         ],
       });
     }
-    return this.objectCommand({ type, id }, { kind: 'create', properties }, ctx);
+    return this.objectCommand(
+      { type, id },
+      { kind: 'create', properties },
+      ctx,
+      `/properties/${def.primaryKey}`,
+    );
   }
 
   updateObject(
@@ -168,17 +174,27 @@ export class CommandHandler {
     ref: AggregateRef,
     command: ObjectCommand,
     ctx: CommandContext,
+    /** Where the ID is in the request body (a create); undefined when it is in the path. */
+    idPointer?: string,
   ): Promise<CommandResult> {
-    assertValidId(ref.id);
+    assertValidId(ref.id, 'object ID', idPointer);
     const { ontology } = await this.deps.ontology.withType(ref.type);
     requireObjectType(ontology, ref.type);
     if (command.kind === 'addLink' || command.kind === 'removeLink')
-      assertValidId(command.targetId, 'link target ID');
+      assertValidId(command.targetId, 'link target ID', command.kind === 'addLink' ? '/targetId' : undefined);
     return this.execute(
       ref,
       ctx,
-      (events) =>
-        decideObject(events.reduce(evolveObject, initialObjectState(ref.type, ref.id)), command, ontology),
+      (events) => {
+        const state = events.reduce(evolveObject, initialObjectState(ref.type, ref.id));
+        const decision = decideObject(state, command, ontology);
+        // Like an unchanged ontology PUT: a patch that changes nothing writes nothing, unless an
+        // Idempotency-Key must be bound to an event.
+        const unchanged =
+          decision.event_type === 'ObjectUpdated' &&
+          patchChangesNothing(state.properties, decision.data.properties);
+        return unchanged && !ctx.commandId ? undefined : decision;
+      },
       async (decision) => {
         if (decision.event_type === 'LinkAdded') await this.checkLinkTarget(ontology, ref, decision);
       },

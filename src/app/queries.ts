@@ -9,6 +9,7 @@ import { parseInstant } from '../core/instant.js';
 import { type AggregateRef, assertValidId } from '../core/keys.js';
 import { evolveObject, initialObjectState, type ObjectState } from '../core/object-aggregate.js';
 import { findLinkType, type Ontology, requireObjectType, scalarProblem } from '../core/ontology.js';
+import { ownValue } from '../core/own.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Direction, GraphStore, TraverseResult } from '../ports/graph-store.js';
 import type {
@@ -189,7 +190,7 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       }
       return { field, valueType: 'link', array: true };
     }
-    const p = Object.hasOwn(type.properties, field) ? type.properties[field] : undefined;
+    const p = ownValue(type.properties, field);
     if (!p) {
       violations.push({ path, message: `'${field}' is not a property of ${type.apiName}` });
       return undefined;
@@ -260,9 +261,19 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       violations.push({ path: `/sort/${i}/field`, message: 'cannot sort by links' });
     return ref ? [{ ...ref, order: s.order ?? ('asc' as const) }] : [];
   });
+  // Results are keyed by name: a second aggregation of one name would overwrite the first.
+  const names = new Set<string>();
   const aggregations = (r.aggregations ?? []).flatMap((a, i) => {
+    const name = a.name ?? a.terms;
+    if (names.has(name)) {
+      violations.push({
+        path: `/aggregations/${i}/name`,
+        message: `duplicate aggregation name '${name}'${a.name === undefined ? ' (the name defaults to terms)' : ''}`,
+      });
+    }
+    names.add(name);
     const ref = resolve(a.terms, `/aggregations/${i}/terms`);
-    return ref ? [{ ...ref, name: a.name ?? a.terms, size: Math.min(a.size ?? 10, MAX_PAGE) }] : [];
+    return ref ? [{ ...ref, name, size: Math.min(a.size ?? 10, MAX_PAGE) }] : [];
   });
   if (violations.length) {
     throw new StrataError('STRATA_ERR_REQUEST_INVALID', 'the search request is invalid (see violations)', {

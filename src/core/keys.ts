@@ -4,6 +4,7 @@
  * `%`, `+` and unicode all round-trip exactly and no key ever holds `//` or a `..` segment.
  */
 import { StrataError } from './errors.js';
+import { hasLeadingByteOrderMark, LEADING_BOM_PROBLEM } from './storable.js';
 
 const SAFE_BYTE = /^[A-Za-z0-9_-]$/;
 /** Longest encoded segment: a filesystem name limit, so both event stores accept the same IDs. */
@@ -22,23 +23,24 @@ export function decodeSegment(segment: string): string {
   return decodeURIComponent(segment);
 }
 
-/** Rejects IDs no key or query may be built from; everything else is encoded, not refused. */
-export function assertValidId(id: unknown, what = 'object ID'): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0) {
-    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} must be a non-empty string`);
-  }
-  if (!id.isWellFormed()) {
-    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} holds an unpaired UTF-16 surrogate`);
-  }
+/**
+ * Rejects IDs no key or query may be built from; everything else is encoded, not refused.
+ * `pointer` names where the ID came from in the request (e.g. `/properties/code`), as a violation.
+ */
+export function assertValidId(id: unknown, what = 'object ID', pointer?: string): asserts id is string {
+  const refuse = (message: string): never => {
+    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} ${message}`, {
+      violations: pointer === undefined ? undefined : [{ path: pointer, message }],
+    });
+  };
+  if (typeof id !== 'string' || id.length === 0) refuse('must be a non-empty string');
+  const s = id as string;
+  if (!s.isWellFormed()) refuse('holds an unpaired UTF-16 surrogate');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(id)) {
-    throw new StrataError('STRATA_ERR_ID_INVALID', `${what} must not contain control characters`);
-  }
-  if (encodeSegment(id).length > MAX_SEGMENT_BYTES) {
-    throw new StrataError(
-      'STRATA_ERR_ID_INVALID',
-      `${what} is too long: its encoded form exceeds ${MAX_SEGMENT_BYTES} bytes`,
-    );
+  if (/[\u0000-\u001f\u007f]/.test(s)) refuse('must not contain control characters');
+  if (hasLeadingByteOrderMark(s)) refuse(LEADING_BOM_PROBLEM);
+  if (encodeSegment(s).length > MAX_SEGMENT_BYTES) {
+    refuse(`is too long: its encoded form exceeds ${MAX_SEGMENT_BYTES} bytes`);
   }
 }
 

@@ -13,6 +13,8 @@ import {
   requireObjectType,
   validateProperties,
 } from './ontology.js';
+import { ownValue } from './own.js';
+import { canonicalJson } from './storable.js';
 
 export interface ObjectState {
   type: string;
@@ -87,7 +89,7 @@ export function decideObject(state: ObjectState, command: ObjectCommand, ontolog
     case 'addLink': {
       assertExists(state);
       const link = requireLinkType(ontology, state.type, command.linkType);
-      const current = state.links[link.apiName] ?? [];
+      const current = ownValue(state.links, link.apiName) ?? [];
       if (current.includes(command.targetId)) {
         throw new StrataError(
           'STRATA_ERR_LINK_EXISTS',
@@ -108,7 +110,7 @@ export function decideObject(state: ObjectState, command: ObjectCommand, ontolog
     case 'removeLink': {
       assertExists(state);
       const link = requireLinkType(ontology, state.type, command.linkType);
-      if (!(state.links[link.apiName] ?? []).includes(command.targetId)) {
+      if (!(ownValue(state.links, link.apiName) ?? []).includes(command.targetId)) {
         throw new StrataError(
           'STRATA_ERR_OBJECT_NOT_FOUND',
           `${state.type} '${state.id}' has no ${link.apiName} link to '${command.targetId}'`,
@@ -120,6 +122,18 @@ export function decideObject(state: ObjectState, command: ObjectCommand, ontolog
       };
     }
   }
+}
+
+/**
+ * True when the merge patch would leave the properties as they are: empty, every value equal to
+ * the current one, and null only for properties that are absent.
+ */
+export function patchChangesNothing(current: Properties, patch: Properties): boolean {
+  return Object.entries(patch).every(([name, value]) =>
+    value === null
+      ? !Object.hasOwn(current, name)
+      : Object.hasOwn(current, name) && canonicalJson(current[name]) === canonicalJson(value),
+  );
 }
 
 function dropNulls(props: Properties): Properties {
@@ -155,7 +169,7 @@ export function evolveObject(state: ObjectState, event: EventEnvelope): ObjectSt
       return { ...next, exists: false, deleted: true, links: {}, updatedAt: event.occurred_at };
     case 'LinkAdded': {
       const d = event.data as EventData['LinkAdded'];
-      const targets = state.links[d.linkType] ?? [];
+      const targets = ownValue(state.links, d.linkType) ?? [];
       return {
         ...next,
         links: { ...state.links, [d.linkType]: [...targets, d.to.id] },
@@ -164,7 +178,7 @@ export function evolveObject(state: ObjectState, event: EventEnvelope): ObjectSt
     }
     case 'LinkRemoved': {
       const d = event.data as EventData['LinkRemoved'];
-      const targets = (state.links[d.linkType] ?? []).filter((t) => t !== d.to.id);
+      const targets = (ownValue(state.links, d.linkType) ?? []).filter((t) => t !== d.to.id);
       const links = { ...state.links, [d.linkType]: targets };
       if (targets.length === 0) delete links[d.linkType];
       return { ...next, links, updatedAt: event.occurred_at };
@@ -185,6 +199,6 @@ export function titleOf(
   type: ObjectTypeDef | undefined,
   state: Pick<ObjectState, 'id' | 'properties'>,
 ): string {
-  const t = type ? state.properties[type.titleProperty] : undefined;
+  const t = type ? ownValue(state.properties, type.titleProperty) : undefined;
   return typeof t === 'string' || typeof t === 'number' ? String(t) : state.id;
 }

@@ -3,6 +3,8 @@
  * Pure validation of the definition itself and of object properties against it.
  */
 import { StrataError, type Violation } from './errors.js';
+import { ownValue } from './own.js';
+import { hasLeadingByteOrderMark, LEADING_BOM_PROBLEM } from './storable.js';
 
 export const SCALAR_TYPES = [
   'string',
@@ -107,8 +109,7 @@ export function validateOntology(o: Ontology): Violation[] {
         v.push({ path: `${pat}/values`, message: 'an enum property needs a non-empty values list' });
       }
     }
-    // Own properties only: a name like 'constructor' must not resolve to Object.prototype.
-    const pk = Object.hasOwn(t.properties, t.primaryKey) ? t.properties[t.primaryKey] : undefined;
+    const pk = ownValue(t.properties, t.primaryKey);
     if (!pk) v.push({ path: `${at}/primaryKey`, message: `primary key '${t.primaryKey}' is not a property` });
     else if (!['string', 'integer'].includes(pk.type) || pk.array) {
       v.push({ path: `${at}/primaryKey`, message: 'the primary key must be a string or integer property' });
@@ -145,7 +146,8 @@ export function validateOntology(o: Ontology): Violation[] {
 
 /**
  * Changes that existing events could violate: removed types or properties, changed types,
- * new required properties, narrowed cardinality. Adding optional things is always allowed.
+ * new required properties, cardinality or inverse cardinality narrowed to one. Adding optional
+ * things is always allowed.
  */
 export function breakingChanges(before: Ontology, after: Ontology): Violation[] {
   const v: Violation[] = [];
@@ -163,7 +165,7 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
       v.push({ path: `/objectTypes/${old.apiName}/primaryKey`, message: 'primary key changed' });
     }
     for (const [name, p] of Object.entries(old.properties)) {
-      const q = now.properties[name];
+      const q = ownValue(now.properties, name);
       const at = `/objectTypes/${old.apiName}/properties/${name}`;
       if (!q) v.push({ path: at, message: 'property removed' });
       else if (q.type !== p.type || Boolean(q.array) !== Boolean(p.array))
@@ -174,7 +176,7 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
       }
     }
     for (const [name, q] of Object.entries(now.properties)) {
-      if (!old.properties[name] && q.required) {
+      if (!Object.hasOwn(old.properties, name) && q.required) {
         v.push({
           path: `/objectTypes/${old.apiName}/properties/${name}`,
           message: 'new property is required',
@@ -187,8 +189,12 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
     const at = `/linkTypes/${old.apiName}`;
     if (!now) v.push({ path: at, message: 'link type removed' });
     else if (now.from !== old.from || now.to !== old.to) v.push({ path: at, message: 'endpoints changed' });
-    else if (now.cardinality === 'one' && old.cardinality === 'many') {
-      v.push({ path: `${at}/cardinality`, message: 'narrowed to one' });
+    else {
+      // Unset inverseCardinality means many: nothing limits how many sources link to one target.
+      for (const c of ['cardinality', 'inverseCardinality'] as const) {
+        if (now[c] === 'one' && (old[c] ?? 'many') === 'many')
+          v.push({ path: `${at}/${c}`, message: 'narrowed to one' });
+      }
     }
   }
   return v;
@@ -234,6 +240,12 @@ function isTimestamp(value: unknown): boolean {
 
 /** Why `value` is not a valid scalar of the property's type, or undefined when it is. */
 export function scalarProblem(p: Pick<PropertyDef, 'type' | 'values'>, value: unknown): string | undefined {
+  if (
+    (p.type === 'string' || p.type === 'enum') &&
+    typeof value === 'string' &&
+    hasLeadingByteOrderMark(value)
+  )
+    return LEADING_BOM_PROBLEM;
   switch (p.type) {
     case 'string':
       return typeof value === 'string' ? undefined : 'must be a string';
@@ -281,7 +293,7 @@ export function validateProperties(
   const v: Violation[] = [];
   for (const [name, value] of Object.entries(props)) {
     const at = `/properties/${name}`;
-    const def = Object.hasOwn(type.properties, name) ? type.properties[name] : undefined;
+    const def = ownValue(type.properties, name);
     if (!def) {
       v.push({ path: at, message: `unknown property of ${type.apiName}` });
       continue;
@@ -307,7 +319,7 @@ export function validateProperties(
   }
   if (mode === 'full') {
     for (const [name, def] of Object.entries(type.properties)) {
-      if (def.required && props[name] === undefined && !Object.hasOwn(props, name))
+      if (def.required && !Object.hasOwn(props, name))
         v.push({ path: `/properties/${name}`, message: 'is required' });
     }
   }
@@ -319,7 +331,7 @@ export function validateProperties(
 
 /** The ID of an object is its primary key value, as a string. */
 export function primaryKeyOf(type: ObjectTypeDef, props: Properties): string | undefined {
-  const value = props[type.primaryKey];
+  const value = ownValue(props, type.primaryKey);
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return undefined;

@@ -6,6 +6,18 @@
  */
 import type { Violation } from './errors.js';
 
+/**
+ * Why a string that begins with U+FEFF is refused where it lands in a text column (IDs, string
+ * values, titles): PGlite 0.5 stores the mark but drops a leading one when it decodes a text result
+ * (SELECT length(s) is 2 for '\ufeffx', yet s comes back as 'x'), so the outbox would name another
+ * aggregate and the projections another title. Inside a string the mark round-trips.
+ */
+export const LEADING_BOM_PROBLEM = 'begins with a byte-order mark (U+FEFF), which is not stored reliably';
+
+export function hasLeadingByteOrderMark(s: string): boolean {
+  return s.charCodeAt(0) === 0xfeff;
+}
+
 /** Deepest nesting of arrays and objects accepted in a request body. */
 export const MAX_JSON_DEPTH = 64;
 

@@ -180,6 +180,24 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
     ]);
   });
 
+  it('returns aggregations named __proto__ or constructor as own entries', async () => {
+    const r = await q({
+      type: 'City',
+      aggregations: [
+        { name: '__proto__', terms: 'kind' },
+        { name: 'constructor', terms: 'links.inCountry' },
+      ],
+    });
+    expect(Object.keys(r.aggregations).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(r.aggregations, '__proto__')?.value).toEqual([
+      { key: 'metropolis', count: 3 },
+      { key: 'village', count: 1 },
+    ]);
+    expect(Object.getOwnPropertyDescriptor(r.aggregations, 'constructor')?.value).toEqual([
+      { key: 'FRA', count: 3 },
+    ]);
+  });
+
   it('sorts and pages with a stable total', async () => {
     const page1 = await q({
       type: 'City',

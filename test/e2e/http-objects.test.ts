@@ -182,7 +182,11 @@ describe('ontology', () => {
       payload: { objectTypes: 'nope' },
     });
     const p = expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID');
-    expect(p.violations?.map((v) => v.path)).toEqual(['/body', '/body/objectTypes/0']);
+    // a string is not wrapped into an array (bodies are validated without coercion)
+    expect(p.violations).toEqual([
+      { path: '/body', message: "must have required property 'linkTypes'" },
+      { path: '/body/objectTypes', message: 'must be array' },
+    ]);
   });
 });
 
@@ -411,6 +415,41 @@ describe('Idempotency-Key', () => {
     expect(second.body).toEqual({ ...first.body, deduplicated: true });
     const h = await history('City', id);
     expect(h.body.events.map((e: { command_id: string }) => e.command_id)).toEqual([key]);
+  });
+
+  it('a PATCH that changes nothing (an empty one too) writes nothing and answers with the current version, unless a key must be bound', async () => {
+    const id = uid('Toul');
+    await create(id, { population: 5 });
+    for (const properties of [{}, { population: 5 }, { name: `City ${id}`, kind: null }]) {
+      const res = await expectNothingWritten(e2e.strata, () =>
+        inject(e2e.app, { method: 'PATCH', url: `/v1/objects/City/${id}`, payload: { properties } }),
+      );
+      expect({ status: res.status, etag: res.headers.etag }, JSON.stringify(properties)).toEqual({
+        status: 202,
+        etag: '"1"',
+      });
+      expect(res.body).toMatchObject({ event_type: 'ObjectCreated', version: 1, deduplicated: true });
+    }
+    // still validated first: an invalid patch is a 422, not a no-op
+    const bad = await expectNothingWritten(e2e.strata, () =>
+      inject(e2e.app, {
+        method: 'PATCH',
+        url: `/v1/objects/City/${id}`,
+        payload: { properties: { code: id } },
+      }),
+    );
+    expectProblem(bad, 422, 'STRATA_ERR_VALIDATION_FAILED');
+    // With an Idempotency-Key the PATCH is an event carrying the key, as for an unchanged ontology PUT.
+    const keyed = () =>
+      inject(e2e.app, {
+        method: 'PATCH',
+        url: `/v1/objects/City/${id}`,
+        payload: { properties: {} },
+        headers: { 'idempotency-key': `${id}-empty` },
+      });
+    const k1 = await keyed();
+    expect(k1.body).toMatchObject({ event_type: 'ObjectUpdated', version: 2, deduplicated: false });
+    expect((await keyed()).body).toEqual({ ...k1.body, deduplicated: true });
   });
 
   it('a retried PATCH and DELETE with the same key yield one event each', async () => {

@@ -305,6 +305,44 @@ describe('POST /v1/search', () => {
     expect(aggs.body.aggregations.tags).toHaveLength(1);
   });
 
+  it('every aggregation comes back under its name: duplicates are 400, __proto__ and constructor are names like any other', async () => {
+    const dup = await search({
+      type: 'City',
+      aggregations: [
+        { name: 'k', terms: 'kind' },
+        { name: 'k', terms: 'tags' },
+        { terms: 'kind' },
+        { terms: 'kind' },
+      ],
+    });
+    expect(expectProblem(dup, 400, 'STRATA_ERR_REQUEST_INVALID').violations).toEqual([
+      { path: '/aggregations/1/name', message: "duplicate aggregation name 'k'" },
+      {
+        path: '/aggregations/3/name',
+        message: "duplicate aggregation name 'kind' (the name defaults to terms)",
+      },
+    ]);
+    const res = await search({
+      type: 'City',
+      page: { size: 0 },
+      aggregations: [
+        { name: '__proto__', terms: 'kind' },
+        { name: 'constructor', terms: 'links.inCountry' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.aggregations).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(res.body.aggregations, '__proto__')?.value).toEqual([
+      { key: 'metropolis', count: 3 },
+      { key: 'town', count: 1 },
+      { key: 'village', count: 1 },
+    ]);
+    expect(res.body.aggregations.constructor).toEqual([
+      { key: 'FR', count: 2 },
+      { key: 'DE', count: 1 },
+    ]);
+  });
+
   it('an unknown field is 400 STRATA_ERR_REQUEST_INVALID with a violation per bad field', async () => {
     const res = await search({
       type: 'City',
@@ -344,7 +382,9 @@ describe('POST /v1/search', () => {
       [{ field: 'founded', lt: 'abc' }, '/filters/0/lt'],
       [{ field: 'population', in: [] }, '/filters/0/in'],
       [{ field: 'population', gte: 1, eq: 2 }, '/filters/0'],
-      [{ field: 'capital', gt: true }, '/filters/0'],
+      [{ field: 'capital', gt: 1 }, '/filters/0'],
+      // a boolean bound is not coerced to 1 by the body schema
+      [{ field: 'capital', gt: true }, '/body/filters/0/gt'],
     ] as const) {
       const res = await search({ type: 'City', filters: [filter] });
       expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID');

@@ -81,6 +81,23 @@ describe('key encoding', () => {
     expect(() => assertValidId(42)).toThrow(/non-empty string/);
   });
 
+  it('rejects an ID that begins with a byte-order mark, naming the pointer when given one', () => {
+    expect(() => assertValidId('\ufeffbom')).toThrow(/byte-order mark/);
+    let caught: unknown;
+    try {
+      assertValidId('\ufeffbom', 'link target ID', '/targetId');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(StrataError);
+    expect((caught as StrataError).code).toBe('STRATA_ERR_ID_INVALID');
+    expect((caught as StrataError).violations).toEqual([
+      { path: '/targetId', message: expect.stringContaining('byte-order mark') },
+    ]);
+    // inside an ID the mark is stored like any other character
+    expect(() => assertValidId('a\ufeffb')).not.toThrow();
+  });
+
   it('maps a key to a stable partition', () => {
     expect(partitionOf('City/PAR', 16)).toBe(partitionOf('City/PAR', 16));
     const spread = new Set(Array.from({ length: 200 }, (_, i) => partitionOf(`City/${i}`, 16)));

@@ -7,7 +7,10 @@ import {
   foldObject,
   initialObjectState,
   type ObjectCommand,
+  patchChangesNothing,
+  titleOf,
 } from '../../src/core/object-aggregate.js';
+import type { Ontology } from '../../src/core/ontology.js';
 import { envelope, testOntology } from '../support/fixtures.js';
 
 /** given events, when a command: the decided event (or an error code). */
@@ -144,5 +147,61 @@ describe('object fold', () => {
       properties: {},
       links: {},
     });
+  });
+});
+
+describe('link types and title properties named like Object.prototype members', () => {
+  const ontology: Ontology = {
+    objectTypes: [
+      {
+        apiName: 'Thing',
+        primaryKey: 'code',
+        titleProperty: 'toString',
+        properties: { code: { type: 'string', required: true }, toString: { type: 'string' as const } },
+      },
+    ],
+    linkTypes: [{ apiName: 'constructor', from: 'Thing', to: 'Thing', cardinality: 'many' }],
+  };
+  const thing = (version: number, event_type: string, data: unknown) =>
+    envelope({ aggregate_type: 'Thing', aggregate_id: 'A', version, event_type, data });
+
+  it('adds and removes a link of a type named constructor', () => {
+    let state = foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]);
+    const add = decideObject(state, { kind: 'addLink', linkType: 'constructor', targetId: 'B' }, ontology);
+    expect(add).toEqual({
+      event_type: 'LinkAdded',
+      data: { linkType: 'constructor', to: { type: 'Thing', id: 'B' } },
+    });
+    state = evolveObject(state, thing(2, 'LinkAdded', add.data));
+    expect(state.links).toEqual({ constructor: ['B'] });
+    expect(() =>
+      decideObject(
+        foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]),
+        { kind: 'removeLink', linkType: 'constructor', targetId: 'B' },
+        ontology,
+      ),
+    ).toThrow(/has no constructor link/);
+  });
+
+  it('titles an object without its title property by its ID, not by Object.prototype.toString', () => {
+    const state = foldObject('Thing', 'A', [thing(1, 'ObjectCreated', { properties: { code: 'A' } })]);
+    expect(titleOf(ontology.objectTypes[0], state)).toBe('A');
+  });
+});
+
+describe('patchChangesNothing', () => {
+  const current = { code: 'PAR', name: 'Paris', tags: ['a', 'b'], extra: { x: 1, y: [2] } };
+  it('is true of an empty patch, equal values and null for absent properties', () => {
+    expect(patchChangesNothing(current, {})).toBe(true);
+    expect(patchChangesNothing(current, { name: 'Paris', population: null })).toBe(true);
+    expect(patchChangesNothing(current, { extra: { y: [2], x: 1 }, tags: ['a', 'b'] })).toBe(true);
+  });
+  it('is false when a value changes, is added or removed, or an array changes order', () => {
+    expect(patchChangesNothing(current, { name: 'Lutèce' })).toBe(false);
+    expect(patchChangesNothing(current, { population: 1 })).toBe(false);
+    expect(patchChangesNothing(current, { tags: null })).toBe(false);
+    expect(patchChangesNothing(current, { tags: ['b', 'a'] })).toBe(false);
+    // constructor is not a property of current, whatever Object.prototype says
+    expect(patchChangesNothing(current, { constructor: null })).toBe(true);
   });
 });

@@ -72,6 +72,23 @@ describe('validateProperties', () => {
   });
 });
 
+describe('validateProperties: values the engines do not store as sent', () => {
+  it('refuses string values (and string array items, enum values) that begin with a byte-order mark', () => {
+    const bom = 'begins with a byte-order mark (U+FEFF), which is not stored reliably';
+    expect(
+      validateProperties(city, { code: 'B', name: '\ufeffTitle', tags: ['ok', '\ufeffx'] }, 'full'),
+    ).toEqual([
+      { path: '/properties/name', message: bom },
+      { path: '/properties/tags/1', message: bom },
+    ]);
+    expect(validateProperties(city, { name: '\ufeffTitle' }, 'patch')).toEqual([
+      { path: '/properties/name', message: bom },
+    ]);
+    // a mark after the first character is kept and returned like any other character
+    expect(validateProperties(city, { code: 'B', name: 'T\ufeff' }, 'full')).toEqual([]);
+  });
+});
+
 describe('validateOntology', () => {
   it('accepts the test ontology', () => {
     expect(validateOntology(testOntology)).toEqual([]);
@@ -146,6 +163,21 @@ describe('breakingChanges', () => {
     ]);
   });
 
+  it('treats narrowing inverseCardinality to one (from many or unset) as breaking, widening as additive', () => {
+    const withInverse = (inverseCardinality: 'one' | 'many' | undefined): Ontology => ({
+      ...testOntology,
+      linkTypes: testOntology.linkTypes.map((l) =>
+        l.apiName === 'twinnedWith' ? { ...l, inverseCardinality } : l,
+      ),
+    });
+    const narrowed = [{ path: '/linkTypes/twinnedWith/inverseCardinality', message: 'narrowed to one' }];
+    expect(breakingChanges(withInverse('many'), withInverse('one'))).toEqual(narrowed);
+    expect(breakingChanges(withInverse(undefined), withInverse('one'))).toEqual(narrowed);
+    expect(breakingChanges(withInverse('one'), withInverse('many'))).toEqual([]);
+    expect(breakingChanges(withInverse('one'), withInverse(undefined))).toEqual([]);
+    expect(breakingChanges(withInverse('one'), withInverse('one'))).toEqual([]);
+  });
+
   it('names removed types and properties, type changes, new required properties and narrowed links', () => {
     const next: Ontology = {
       objectTypes: [
@@ -169,5 +201,51 @@ describe('breakingChanges', () => {
       { path: '/linkTypes/twinnedWith/cardinality', message: 'narrowed to one' },
       { path: '/linkTypes/capitalOf', message: 'link type removed' },
     ]);
+  });
+});
+
+/** Names that a plain object answers from Object.prototype unless the lookup asks for own properties. */
+const PROTOTYPE_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'] as const;
+
+describe('property names that are Object.prototype members', () => {
+  const typeWith = (name: string): Ontology['objectTypes'][number] => ({
+    apiName: 'Thing',
+    primaryKey: 'code',
+    titleProperty: 'code',
+    properties: { code: { type: 'string', required: true }, [name]: { type: 'string', required: true } },
+  });
+
+  it('enforces a required property named like an Object.prototype member on create', () => {
+    for (const name of PROTOTYPE_NAMES) {
+      expect(validateProperties(typeWith(name), { code: 'A' }, 'full'), name).toEqual([
+        { path: `/properties/${name}`, message: 'is required' },
+      ]);
+      expect(validateProperties(typeWith(name), { code: 'A', [name]: 'x' }, 'full'), name).toEqual([]);
+    }
+  });
+
+  it('treats a new required property named like an Object.prototype member as breaking', () => {
+    for (const name of PROTOTYPE_NAMES) {
+      const before: Ontology = {
+        objectTypes: [{ ...typeWith(name), properties: { code: { type: 'string', required: true } } }],
+        linkTypes: [],
+      };
+      const after: Ontology = { objectTypes: [typeWith(name)], linkTypes: [] };
+      expect(breakingChanges(before, after), name).toEqual([
+        { path: `/objectTypes/Thing/properties/${name}`, message: 'new property is required' },
+      ]);
+      // and removing it again is a removal, not a no-op
+      expect(breakingChanges(after, before), name).toEqual([
+        { path: `/objectTypes/Thing/properties/${name}`, message: 'property removed' },
+      ]);
+    }
+  });
+
+  it('refuses __proto__ as a property name (it does not match the member-name pattern)', () => {
+    const t = typeWith('x');
+    const properties = JSON.parse('{"code":{"type":"string","required":true},"__proto__":{"type":"string"}}');
+    expect(
+      validateOntology({ objectTypes: [{ ...t, properties }], linkTypes: [] }).map((v) => v.path),
+    ).toEqual(['/objectTypes/0/properties/__proto__']);
   });
 });

@@ -526,14 +526,17 @@ export class OpenSearchIndex implements SearchIndex {
       }),
     );
     const body = r.body as unknown as SearchBody;
-    const aggregations: SearchResult['aggregations'] = {};
-    q.aggregations.forEach((a, i) => {
-      const buckets = body.aggregations?.[`a${i}`]?.buckets ?? [];
-      // Ties in text order of the key (numbers too), as the Postgres adapter orders them.
-      aggregations[a.name] = buckets
-        .map((b) => ({ key: bucketKey(b), count: b.doc_count }))
-        .sort((x, y) => y.count - x.count || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-    });
+    // Built from entries, so a name such as __proto__ is an own key, not the prototype.
+    const aggregations: SearchResult['aggregations'] = Object.fromEntries(
+      q.aggregations.map((a, i) => {
+        const buckets = body.aggregations?.[`a${i}`]?.buckets ?? [];
+        // Ties in text order of the key (numbers too), as the Postgres adapter orders them.
+        const sorted = buckets
+          .map((b) => ({ key: bucketKey(b), count: b.doc_count }))
+          .sort((x, y) => y.count - x.count || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+        return [a.name, sorted];
+      }),
+    );
     return {
       total: body.hits.total?.value ?? 0,
       hits: body.hits.hits.map((h) => {

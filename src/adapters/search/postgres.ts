@@ -271,7 +271,8 @@ export class PostgresSearchIndex implements SearchIndex {
       `SELECT count(*)::int AS n FROM strata_search_docs d WHERE ${whereSql}`,
       baseParams,
     );
-    const aggregations: SearchResult['aggregations'] = {};
+    // Built from entries, so a name such as __proto__ is an own key, not the prototype.
+    const buckets: [string, { key: string; count: number }[]][] = [];
     for (const agg of q.aggregations) {
       const a = new QueryBuilder();
       a.params.push(...baseParams);
@@ -286,8 +287,9 @@ export class PostgresSearchIndex implements SearchIndex {
          WHERE k.key IS NOT NULL GROUP BY k.key ORDER BY count DESC, k.key ASC LIMIT ${a.bind(agg.size)}`,
         a.params,
       );
-      aggregations[agg.name] = r.rows;
+      buckets.push([agg.name, r.rows]);
     }
+    const aggregations: SearchResult['aggregations'] = Object.fromEntries(buckets);
     return {
       total: total.rows[0]?.n ?? 0,
       hits: hits.rows.map((h) => ({

@@ -3,6 +3,7 @@ import type { EventData, EventEnvelope } from '../../core/event.js';
 import { type AggregateRef, aggregateKey } from '../../core/keys.js';
 import { titleOf } from '../../core/object-aggregate.js';
 import { findLinkType, findObjectType, type Ontology } from '../../core/ontology.js';
+import { ownValue } from '../../core/own.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { GraphChange, GraphMutation, GraphStore } from '../../ports/graph-store.js';
 import type { OntologyCache } from '../ontology-cache.js';
@@ -25,7 +26,7 @@ function changeOf(e: EventEnvelope, ontology: Ontology): GraphChange {
     case 'ObjectUpdated': {
       const d = e.data as EventData['ObjectUpdated'];
       const type = findObjectType(ontology, e.aggregate_type);
-      const title = type ? d.properties[type.titleProperty] : undefined;
+      const title = type ? ownValue(d.properties, type.titleProperty) : undefined;
       return title === undefined
         ? { kind: 'none' }
         : { kind: 'node', title: title === null ? e.aggregate_id : String(title) };
