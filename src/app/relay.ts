@@ -182,8 +182,16 @@ export class Relay {
           delivered.push(r.row.id);
         } catch (single) {
           if (single instanceof EngineUnavailable) {
-            this.opts.log?.(`relay: the bus is unavailable; ${r.row.streamKey} and the rest wait`, single);
-            break;
+            // Down again: the rest waits for a later pass. Still up: this aggregate waits, and
+            // the rows of other aggregates behind it go on.
+            const down = await this.deps.bus.ping().then(
+              () => false,
+              () => true,
+            );
+            this.opts.log?.(`relay: the bus could not take ${r.row.streamKey}; it waits`, single);
+            if (down) break;
+            blocked.add(aggregateKey(ref(r.row)));
+            continue;
           }
           await fail(r.row, `the bus refused ${r.row.streamKey}: ${(single as Error).message ?? single}`);
         }
@@ -219,7 +227,9 @@ export class Relay {
         return true;
       }
       if (there?.event_type === 'VersionVoided' && there.correlation_id === row.eventId) {
-        // We fenced this intent on an earlier pass but stopped before repointing its row.
+        // We fenced this intent on an earlier pass but stopped before its dated copy or before
+        // repointing its row: finish both (the copy first: a ready row has its copy).
+        await store.writeDatedCopy(there);
         await outbox.voidIntent(row, there.event_id);
         return true;
       }

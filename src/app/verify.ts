@@ -3,8 +3,8 @@
  * each aggregate and what differs. Streams the store; holds one batch at a time.
  */
 import { type AggregateRef, aggregateKey } from '../core/keys.js';
-import { foldObject, type ObjectState } from '../core/object-aggregate.js';
-import { findLinkType, type Ontology } from '../core/ontology.js';
+import { foldObject, type ObjectState, titleOf } from '../core/object-aggregate.js';
+import { findLinkType, findObjectType, type Ontology } from '../core/ontology.js';
 import { canonicalJson } from '../core/storable.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { GraphNodeState, GraphStore } from '../ports/graph-store.js';
@@ -38,6 +38,14 @@ function graphProblems(
     problems.push(`version ${actual.version}, store has ${expected.version}`);
   if (actual.exists !== expected.exists)
     problems.push(`exists=${actual.exists}, store says ${expected.exists}`);
+  const intervals = expected.exists ? 1 : 0;
+  if (actual.openIntervals !== intervals)
+    problems.push(`${actual.openIntervals} open node intervals, ${intervals} expected`);
+  if (expected.exists) {
+    const title = titleOf(findObjectType(ontology, expected.type), expected);
+    if (actual.title !== title)
+      problems.push(`title ${JSON.stringify(actual.title)}, store has ${JSON.stringify(title)}`);
+  }
   const want = Object.entries(expected.links)
     .flatMap(([lt, ids]) => ids.map((id) => `${lt}->${findLinkType(ontology, lt)?.to ?? '?'}/${id}`))
     .sort();

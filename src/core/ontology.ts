@@ -3,6 +3,7 @@
  * Pure validation of the definition itself and of object properties against it.
  */
 import { StrataError, type Violation } from './errors.js';
+import { readIsoInstant } from './instant.js';
 import { ownValue } from './own.js';
 import { hasLeadingByteOrderMark, LEADING_BOM_PROBLEM } from './storable.js';
 
@@ -203,40 +204,17 @@ export function breakingChanges(before: Ontology, after: Ontology): Violation[] 
 export type PropertyValue = unknown;
 export type Properties = Record<string, PropertyValue>;
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /**
- * A real calendar day from year 1 on. Date.parse rolls 2020-02-31 over into March, while the
- * engines refuse it, and one such stored value would break every search on its field.
+ * A real calendar day (`YYYY-MM-DD`) or an ISO-8601 timestamp with a zone, from year 1 on: one
+ * stored 2020-02-31 would break every search on its field (the engines refuse it).
  */
-function isCalendarDay(y: string, m: string, d: string): boolean {
-  const [year, month, day] = [Number(y), Number(m), Number(d)];
-  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+function isDateOrTime(value: unknown, hasTime: boolean): boolean {
+  if (typeof value !== 'string') return false;
+  const read = readIsoInstant(value);
+  return !('problem' in read) && read.hasTime === hasTime && read.year >= 1;
 }
-
-function isDate(value: unknown): boolean {
-  const m = typeof value === 'string' ? DATE.exec(value) : null;
-  return m !== null && isCalendarDay(m[1]!, m[2]!, m[3]!);
-}
-
-/** ISO-8601 with a zone; time of day 00:00–23:59:59, UTC offsets within ±14:00 (the real-world range). */
-function isTimestamp(value: unknown): boolean {
-  const m = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
-  if (!m || !isCalendarDay(m[1]!, m[2]!, m[3]!)) return false;
-  const offset = Number(m[7] ?? 0) * 60 + Number(m[8] ?? 0);
-  return (
-    Number(m[4]) <= 23 &&
-    Number(m[5]) <= 59 &&
-    Number(m[6] ?? 0) <= 59 &&
-    Number(m[8] ?? 0) <= 59 &&
-    offset <= 14 * 60
-  );
-}
+const isDate = (value: unknown) => isDateOrTime(value, false);
+const isTimestamp = (value: unknown) => isDateOrTime(value, true);
 
 /** Why `value` is not a valid scalar of the property's type, or undefined when it is. */
 export function scalarProblem(p: Pick<PropertyDef, 'type' | 'values'>, value: unknown): string | undefined {

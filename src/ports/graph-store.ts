@@ -60,7 +60,10 @@ export interface TraverseResult {
 export interface GraphNodeState extends AggregateRef {
   version: number;
   exists: boolean;
+  /** The title of the node's current interval (its head's when it has none). */
   title: string;
+  /** How many intervals of the node are open now: 1 while it exists, 0 otherwise. */
+  openIntervals: number;
   edges: { linkType: string; to: AggregateRef }[];
 }
 

@@ -71,6 +71,13 @@ describe('strata rebuild and verify', () => {
         `UPDATE strata_graph_edges SET valid_to = now() WHERE from_type = 'Country' AND from_id = 'DEU' AND to_id = 'POL' AND valid_to IS NULL`,
       );
       await sql.query(`UPDATE strata_graph_heads SET version = 99 WHERE type = 'Language' AND id = 'fra'`);
+      await sql.query(
+        `UPDATE strata_graph_nodes SET title = 'Gallia' WHERE type = 'Country' AND id = 'FRA' AND valid_to IS NULL`,
+      );
+      await sql.query(
+        `INSERT INTO strata_graph_nodes (type, id, valid_from, title)
+         SELECT type, id, valid_from, title FROM strata_graph_nodes WHERE type = 'Country' AND id = 'ESP' AND valid_to IS NULL`,
+      );
     } finally {
       await sql.close();
     }
@@ -79,7 +86,9 @@ describe('strata rebuild and verify', () => {
     expect(verified.stdout).toContain('DRIFT search Country/FRA: properties differ from the store');
     expect(verified.stdout).toContain('DRIFT graph Country/DEU: missing edges borders->Country/POL');
     expect(verified.stdout).toContain('DRIFT graph Language/fra: version 99, store has 1');
-    expect(verified.stdout).toMatch(/: 3 drift/);
+    expect(verified.stdout).toContain('DRIFT graph Country/FRA: title "Gallia", store has "France"');
+    expect(verified.stdout).toContain('DRIFT graph Country/ESP: 2 open node intervals, 1 expected');
+    expect(verified.stdout).toMatch(/: 5 drift/);
     // And a rebuild repairs it.
     expect((await runStrata(['rebuild', 'all', '--data', dataDir])).code).toBe(0);
     expect((await runStrata(['verify', '--data', dataDir])).code).toBe(0);

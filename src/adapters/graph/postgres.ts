@@ -31,7 +31,14 @@ CREATE TABLE IF NOT EXISTS strata_graph_nodes (
   valid_to timestamptz
 );
 -- The title during the interval; NULL in rows written before titles were kept (the head's then).
-ALTER TABLE strata_graph_nodes ADD COLUMN IF NOT EXISTS title text;
+-- Checked first: ADD COLUMN IF NOT EXISTS takes an exclusive lock on the table even when it exists.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'strata_graph_nodes'
+                   AND column_name = 'title') THEN
+    ALTER TABLE strata_graph_nodes ADD COLUMN title text;
+  END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS strata_graph_nodes_ref ON strata_graph_nodes (type, id);
 CREATE TABLE IF NOT EXISTS strata_graph_edges (
   from_type text NOT NULL,
@@ -111,7 +118,7 @@ export class PostgresGraphStore implements GraphStore {
       `SELECT coalesce(n.title, h.title) AS title FROM strata_graph_nodes n JOIN strata_graph_heads h USING (type, id)
        WHERE n.type = $1 AND n.id = $2 AND n.valid_from <= $3::timestamptz
          AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
-       LIMIT 1`,
+       ORDER BY n.valid_from DESC LIMIT 1`,
       [ref.type, ref.id, asOf ?? 'infinity'],
     );
     return r.rows[0];
@@ -146,13 +153,16 @@ export class PostgresGraphStore implements GraphStore {
          FROM walk w CROSS JOIN LATERAL (${steps.join(' UNION ALL ')}) s
          WHERE w.depth < $5 AND ${nodeLive('s.type', 's.id')}
        )
-       SELECT w.type, w.id, min(w.depth)::int AS depth, coalesce(n.title, h.title) AS title
-       FROM walk w JOIN strata_graph_heads h USING (type, id)
-         JOIN strata_graph_nodes n ON n.type = w.type AND n.id = w.id
-           AND n.valid_from <= $3::timestamptz AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
-       WHERE NOT (w.type = $1 AND w.id = $2)
-       GROUP BY w.type, w.id, n.title, h.title
-       ORDER BY depth, title, w.type, w.id
+       SELECT f.type, f.id, f.depth, coalesce(n.title, h.title) AS title
+       FROM (SELECT type, id, min(depth)::int AS depth FROM walk
+             WHERE NOT (type = $1 AND id = $2) GROUP BY type, id) f
+         JOIN strata_graph_heads h USING (type, id)
+         CROSS JOIN LATERAL (
+           SELECT n.title FROM strata_graph_nodes n
+           WHERE n.type = f.type AND n.id = f.id AND n.valid_from <= $3::timestamptz
+             AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
+           ORDER BY n.valid_from DESC LIMIT 1) n
+       ORDER BY f.depth, title, f.type, f.id
        LIMIT $6`,
       [q.start.type, q.start.id, at, linkTypes, q.depth, q.limit + 1],
     );
@@ -185,14 +195,26 @@ export class PostgresGraphStore implements GraphStore {
   }
 
   async state(ref: AggregateRef): Promise<GraphNodeState | undefined> {
-    const head = await this.sql.query<{ version: number; present: boolean; title: string }>(
-      'SELECT version, present, title FROM strata_graph_heads WHERE type = $1 AND id = $2',
+    const head = await this.sql.query<{ version: number; present: boolean; title: string; open: number }>(
+      `SELECT h.version, h.present,
+         coalesce((SELECT n.title FROM strata_graph_nodes n WHERE n.type = h.type AND n.id = h.id
+                   AND n.valid_to IS NULL ORDER BY n.valid_from DESC LIMIT 1), h.title) AS title,
+         (SELECT count(*) FROM strata_graph_nodes n WHERE n.type = h.type AND n.id = h.id
+           AND n.valid_to IS NULL)::int AS open
+       FROM strata_graph_heads h WHERE h.type = $1 AND h.id = $2`,
       [ref.type, ref.id],
     );
     const h = head.rows[0];
     if (!h) return undefined;
     const edges = await openEdges(this.sql, ref);
-    return { ...ref, version: Number(h.version), exists: h.present, title: h.title, edges };
+    return {
+      ...ref,
+      version: Number(h.version),
+      exists: h.present,
+      title: h.title,
+      openIntervals: Number(h.open),
+      edges,
+    };
   }
 
   async *listAggregates(): AsyncGenerator<AggregateRef & { version: number }> {
@@ -260,21 +282,30 @@ async function openNode(tx: SqlExecutor, m: GraphMutation, title: string): Promi
   ]);
 }
 
-/** A new title ends the node's open interval and starts another, so earlier instants keep the old one. */
+/**
+ * Ending an interval keeps its title: a row from before titles were kept takes the head's, which
+ * is still the previous title here (the head is updated after the change is applied).
+ */
+const END_INTERVAL = `UPDATE strata_graph_nodes SET valid_to = $3,
+       title = coalesce(title, (SELECT h.title FROM strata_graph_heads h WHERE h.type = $1 AND h.id = $2))
+     WHERE type = $1 AND id = $2 AND valid_to IS NULL`;
+
+/**
+ * A new title ends the node's open interval and starts another, so earlier instants keep the old
+ * one; a present node that lost its open interval (drift) gets one back.
+ */
 async function retitleNode(tx: SqlExecutor, m: GraphMutation, title: string): Promise<void> {
-  const ended = await tx.query(
-    `UPDATE strata_graph_nodes SET valid_to = $3
-     WHERE type = $1 AND id = $2 AND valid_to IS NULL AND title IS DISTINCT FROM $4`,
+  await tx.query(`${END_INTERVAL} AND title IS DISTINCT FROM $4`, [m.type, m.id, m.at, title]);
+  await tx.query(
+    `INSERT INTO strata_graph_nodes (type, id, valid_from, title)
+     SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
+       SELECT 1 FROM strata_graph_nodes WHERE type = $1 AND id = $2 AND valid_to IS NULL)`,
     [m.type, m.id, m.at, title],
   );
-  if (ended.rowCount > 0) await openNode(tx, m, title);
 }
 
 async function closeNode(tx: SqlExecutor, m: GraphMutation): Promise<void> {
-  await tx.query(
-    'UPDATE strata_graph_nodes SET valid_to = $3 WHERE type = $1 AND id = $2 AND valid_to IS NULL',
-    [m.type, m.id, m.at],
-  );
+  await tx.query(END_INTERVAL, [m.type, m.id, m.at]);
   await tx.query(
     'UPDATE strata_graph_edges SET valid_to = $3 WHERE from_type = $1 AND from_id = $2 AND valid_to IS NULL',
     [m.type, m.id, m.at],

@@ -101,6 +101,10 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
       // The lock lives on a connection of its own while `fn` runs on the rest of the pool; it is
       // keyed by schema too, so namespaces of one database do not wait for each other.
       const client = await connect();
+      // A connection lost while it holds the lock must not crash the process (the lock goes with it).
+      const onError = () => undefined;
+      client.on('error', onError);
+      let unlockFailed: Error | undefined;
       try {
         await run(client, 'SELECT pg_advisory_lock(hashtext(current_schema() || $1))', [name]);
         try {
@@ -108,12 +112,14 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
         } finally {
           await client
             .query('SELECT pg_advisory_unlock(hashtext(current_schema() || $1))', [name])
-            .catch(() => {
-              // A lost connection released the lock with the session.
+            .catch((e: Error) => {
+              // Destroy the connection rather than pool it: its session may still hold the lock.
+              unlockFailed = e;
             });
         }
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(unlockFailed);
       }
     },
     exec: async (script) => {
