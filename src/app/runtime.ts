@@ -211,12 +211,16 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
     const ontology = new OntologyCache(store);
     // Processes starting together (an API, relays, workers) make the schema once, one at a time:
     // concurrent CREATE TABLE IF NOT EXISTS in PostgreSQL can fail on each other's half-made types.
-    await sql.exclusive('strata:migrate', async () => {
-      await outbox.migrate();
-      await bus.ensureTopic();
-      await graph.migrate();
-      await search.configure((await ontology.reload()).ontology);
-    });
+    await sql.exclusive(
+      'strata:migrate',
+      async () => {
+        await outbox.migrate();
+        await bus.ensureTopic();
+        await graph.migrate();
+        await search.configure((await ontology.reload()).ontology);
+      },
+      () => log('waiting for another Strata process to finish its start-up migrations'),
+    );
 
     const commands = new CommandHandler({
       store,

@@ -22,8 +22,9 @@ export interface SqlClient extends SqlExecutor {
    * Runs `fn` while holding the lock `name` against every other client of this database and
    * schema (a PostgreSQL advisory lock; on PGlite, which one process owns, an in-process queue).
    * `fn` keeps using this client. For start-up migrations that several processes run at once.
+   * `onWait` is called once when another holder makes it wait. Not reentrant.
    */
-  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  exclusive<T>(name: string, fn: () => Promise<T>, onWait?: () => void): Promise<T>;
   /** Runs several statements separated by `;` (no parameters), e.g. a migration. */
   exec(script: string): Promise<void>;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */

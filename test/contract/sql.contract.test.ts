@@ -26,14 +26,19 @@ describe.each(sqlEngines())('SqlClient contract: $name', (engine) => {
 
   it('exclusive: sections under one name never overlap, use the client, and release on a throw', async () => {
     await sql.exec('CREATE TABLE log (i serial PRIMARY KEY, what text)');
+    let waits = 0;
     const section = (who: string, fail = false) =>
-      sql.exclusive('contract', async () => {
-        await sql.query('INSERT INTO log (what) VALUES ($1)', [`${who}:in`]);
-        await new Promise((r) => setTimeout(r, 30));
-        await sql.query('INSERT INTO log (what) VALUES ($1)', [`${who}:out`]);
-        if (fail) throw new Error(`${who} failed`);
-        return who;
-      });
+      sql.exclusive(
+        'contract',
+        async () => {
+          await sql.query('INSERT INTO log (what) VALUES ($1)', [`${who}:in`]);
+          await new Promise((r) => setTimeout(r, 100));
+          await sql.query('INSERT INTO log (what) VALUES ($1)', [`${who}:out`]);
+          if (fail) throw new Error(`${who} failed`);
+          return who;
+        },
+        () => waits++,
+      );
     const results = await Promise.allSettled([section('a'), section('b', true), section('c')]);
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value : String(r.reason)))).toEqual([
       'a',
@@ -48,7 +53,17 @@ describe.each(sqlEngines())('SqlClient contract: $name', (engine) => {
       // Each section's in and out are adjacent: nothing else ran inside it.
       expect(log[i]!.replace(':in', '')).toBe(log[i + 1]!.replace(':out', ''));
     }
+    // Those that found the lock held were told so (the first one in was not).
+    expect(waits).toBeGreaterThanOrEqual(1);
+    expect(waits).toBeLessThanOrEqual(2);
     // Another name is not held by these sections.
-    expect(await sql.exclusive('other', async () => 'free')).toBe('free');
+    expect(
+      await sql.exclusive(
+        'other',
+        async () => 'free',
+        () => waits++,
+      ),
+    ).toBe('free');
+    expect(waits).toBeLessThanOrEqual(2);
   });
 });

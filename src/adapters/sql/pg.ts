@@ -97,7 +97,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
         client.release();
       }
     },
-    exclusive: async (name, fn) => {
+    exclusive: async (name, fn, onWait) => {
       // The lock lives on a connection of its own while `fn` runs on the rest of the pool; it is
       // keyed by schema too, so namespaces of one database do not wait for each other.
       const client = await connect();
@@ -106,16 +106,19 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
       client.on('error', onError);
       let unlockFailed: Error | undefined;
       try {
-        await run(client, 'SELECT pg_advisory_lock(hashtext(current_schema() || $1))', [name]);
+        const key = 'hashtext(current_schema() || $1)';
+        const got = await run<{ got: boolean }>(client, `SELECT pg_try_advisory_lock(${key}) AS got`, [name]);
+        if (!got.rows[0]?.got) {
+          onWait?.();
+          await run(client, `SELECT pg_advisory_lock(${key})`, [name]);
+        }
         try {
           return await fn();
         } finally {
-          await client
-            .query('SELECT pg_advisory_unlock(hashtext(current_schema() || $1))', [name])
-            .catch((e: Error) => {
-              // Destroy the connection rather than pool it: its session may still hold the lock.
-              unlockFailed = e;
-            });
+          await client.query(`SELECT pg_advisory_unlock(${key})`, [name]).catch((e: Error) => {
+            // Destroy the connection rather than pool it: its session may still hold the lock.
+            unlockFailed = e;
+          });
         }
       } finally {
         client.off('error', onError);

@@ -29,9 +29,10 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlClient
         const executor: SqlExecutor = { query: (text, params) => run(tx, text, params) };
         return fn(executor);
       }),
-    exclusive: async (name, fn) => {
-      const before = locks.get(name) ?? Promise.resolve();
-      const mine = before.catch(() => undefined).then(fn);
+    exclusive: async (name, fn, onWait) => {
+      const before = locks.get(name);
+      if (before) onWait?.();
+      const mine = (before ?? Promise.resolve()).catch(() => undefined).then(fn);
       locks.set(name, mine);
       try {
         return await mine;
