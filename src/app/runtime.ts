@@ -234,7 +234,7 @@ export async function openStrata(config: StrataConfig, options: OpenOptions = {}
     });
     const queries = new Queries({ store, graph, search, ontology });
     const graphProjector = new GraphProjector({ graph, store, ontology });
-    const searchProjector = new SearchProjector({ search, store, ontology });
+    const searchProjector = new SearchProjector({ search, store, ontology, failures: outbox });
     const relay = new Relay(
       { outbox, store, bus, clock, ids },
       {

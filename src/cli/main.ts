@@ -290,20 +290,27 @@ program
 
 program
   .command('outbox')
-  .description('outbox state: rows, dead letters, relay partitions and their leases, consumer lag')
+  .description(
+    'outbox state: rows, dead letters, projection failures, relay partitions and their leases, consumer lag',
+  )
   .argument('[action]', 'status', 'status')
   .addOption(dataOption)
   .action(async (action: string, flags: CommonFlags) => {
     if (action !== 'status') throw new ConfigError('outbox', `'${action}' is not an action (status)`);
     await withStrata(flags, async (s) => {
       const stats = await s.outbox.stats();
-      out(`pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}`);
+      out(
+        `pending ${stats.pending}, ready ${stats.ready}, dead letters ${stats.deadLetters}, projection failures ${stats.projectionFailures}`,
+      );
       if (stats.oldestReadyAgeMs !== null) out(`oldest ready row: ${stats.oldestReadyAgeMs} ms`);
       for (const line of partitionReport(stats.partitions, new Date())) out(line);
       for (const d of await s.outbox.deadLetters(50)) {
         out(
           `dead letter #${d.id} ${d.aggregateType}/${d.aggregateId} v${d.version} after ${d.attempts} attempts: ${d.lastError}`,
         );
+      }
+      for (const f of await s.outbox.projectionFailures(50)) {
+        out(`${f.projection} could not write ${f.aggregateType}/${f.aggregateId} v${f.version}: ${f.error}`);
       }
       for (const g of s.workers) {
         const lag = (await s.bus.lag(g.group)).reduce((n, l) => n + l.lag, 0);

@@ -2,6 +2,7 @@
  * The outbox: guarantees that every committed event is delivered. Rows hold a reference to the
  * event in the store, never the event itself.
  */
+import type { AggregateRef } from '../core/keys.js';
 
 export interface OutboxRef {
   eventId: string;
@@ -30,10 +31,26 @@ export interface DeadLetter extends OutboxRef {
   failedAt: Date;
 }
 
+/**
+ * A document a projection could not write because the engine refused what it holds (a value its
+ * mapping cannot take): kept, one per aggregate and projection, until a later write of that
+ * aggregate succeeds (a fix of the data, or a rebuild).
+ */
+export interface ProjectionFailure {
+  projection: string;
+  aggregateType: string;
+  aggregateId: string;
+  version: number;
+  error: string;
+  failedAt: Date;
+}
+
 export interface OutboxStats {
   pending: number;
   ready: number;
   deadLetters: number;
+  /** Aggregates a projection could not write (see ProjectionFailure). */
+  projectionFailures: number;
   oldestReadyAgeMs: number | null;
   partitions: { partition: number; owner: string | null; leaseUntil: Date | null }[];
 }
@@ -79,6 +96,14 @@ export interface Outbox {
   /** Moves a dead letter back to ready so the relay tries it again. */
   retryDeadLetter(id: number): Promise<boolean>;
   stats(): Promise<OutboxStats>;
+  /** Records the documents `projection` could not write (one row per aggregate: the latest failure). */
+  recordProjectionFailures(
+    projection: string,
+    failures: { ref: AggregateRef; version: number; error: string }[],
+  ): Promise<void>;
+  /** Forgets the failures of aggregates `projection` has now written. */
+  clearProjectionFailures(projection: string, refs: AggregateRef[]): Promise<void>;
+  projectionFailures(limit: number): Promise<ProjectionFailure[]>;
   /** Calls `onWake` when rows become ready (NOTIFY); resolves to an unsubscribe function. */
   onReady(onWake: () => void): Promise<() => Promise<void>>;
   /** Creates tables if missing. */

@@ -160,4 +160,34 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     await stop();
     expect(wakes).toBeGreaterThan(0);
   });
+
+  it('keeps one projection failure per aggregate and projection, the latest, until it is cleared', async () => {
+    const a = { type: 'City', id: 'A' };
+    const b = { type: 'City', id: 'b/ü' };
+    await outbox.recordProjectionFailures('search', [
+      { ref: a, version: 1, error: 'too long' },
+      { ref: b, version: 3, error: 'bad value' },
+    ]);
+    await outbox.recordProjectionFailures('search', [{ ref: a, version: 2, error: 'still too long' }]);
+    await outbox.recordProjectionFailures('graph', [{ ref: a, version: 2, error: 'other projection' }]);
+    await outbox.recordProjectionFailures('search', []);
+    const listed = await outbox.projectionFailures(10);
+    expect(
+      listed
+        .map((f) => `${f.projection} ${f.aggregateType}/${f.aggregateId} v${f.version} ${f.error}`)
+        .sort(),
+    ).toEqual([
+      'graph City/A v2 other projection',
+      'search City/A v2 still too long',
+      'search City/b/ü v3 bad value',
+    ]);
+    expect(listed.every((f) => f.failedAt instanceof Date)).toBe(true);
+    expect((await outbox.stats()).projectionFailures).toBe(3);
+
+    await outbox.clearProjectionFailures('search', [a, { type: 'City', id: 'never failed' }]);
+    await outbox.clearProjectionFailures('search', []);
+    expect(
+      (await outbox.projectionFailures(10)).map((f) => `${f.projection} ${f.aggregateId}`).sort(),
+    ).toEqual(['graph A', 'search b/ü']);
+  });
 });

@@ -112,7 +112,7 @@ describe('strata CLI usability', () => {
     expect(r.code).toBe(0);
     const outbox = await runStrata(['outbox', 'status', '--data', dir]);
     expect(outbox.stdout).toContain(
-      'pending 0, ready 0, dead letters 0\nrelay partitions: 16, none leased\n',
+      'pending 0, ready 0, dead letters 0, projection failures 0\nrelay partitions: 16, none leased\n',
     );
   }, 120_000);
 

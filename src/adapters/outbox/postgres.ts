@@ -4,7 +4,15 @@
  * version of its aggregate is pending, backing off, or dead-lettered.
  */
 import { backoffDelay } from '../../core/backoff.js';
-import type { DeadLetter, Outbox, OutboxRef, OutboxRow, OutboxStats } from '../../ports/outbox.js';
+import type { AggregateRef } from '../../core/keys.js';
+import type {
+  DeadLetter,
+  Outbox,
+  OutboxRef,
+  OutboxRow,
+  OutboxStats,
+  ProjectionFailure,
+} from '../../ports/outbox.js';
 import type { SqlClient, SqlExecutor } from '../../ports/sql.js';
 
 const CHANNEL = 'strata_outbox';
@@ -77,6 +85,15 @@ CREATE TABLE IF NOT EXISTS strata_relay_partitions (
 CREATE TABLE IF NOT EXISTS strata_relays (
   owner text PRIMARY KEY,
   heartbeat_until timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS strata_projection_failures (
+  projection text NOT NULL,
+  aggregate_type text NOT NULL,
+  aggregate_id text NOT NULL,
+  version bigint NOT NULL,
+  error text NOT NULL,
+  failed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (projection, aggregate_type, aggregate_id)
 );
 `;
 
@@ -303,17 +320,70 @@ export class PostgresOutbox implements Outbox {
     });
   }
 
+  async recordProjectionFailures(
+    projection: string,
+    failures: { ref: AggregateRef; version: number; error: string }[],
+  ): Promise<void> {
+    if (failures.length === 0) return;
+    await this.sql.query(
+      `INSERT INTO strata_projection_failures (projection, aggregate_type, aggregate_id, version, error)
+       SELECT $1, t, i, v, e FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS f(t, i, v, e)
+       ON CONFLICT (projection, aggregate_type, aggregate_id) DO UPDATE
+         SET version = EXCLUDED.version, error = EXCLUDED.error, failed_at = now()`,
+      [
+        projection,
+        failures.map((f) => f.ref.type),
+        failures.map((f) => f.ref.id),
+        failures.map((f) => f.version),
+        failures.map((f) => f.error),
+      ],
+    );
+  }
+
+  async clearProjectionFailures(projection: string, refs: AggregateRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    await this.sql.query(
+      `DELETE FROM strata_projection_failures p USING unnest($2::text[], $3::text[]) AS r(t, i)
+       WHERE p.projection = $1 AND p.aggregate_type = r.t AND p.aggregate_id = r.i`,
+      [projection, refs.map((r) => r.type), refs.map((r) => r.id)],
+    );
+  }
+
+  async projectionFailures(limit: number): Promise<ProjectionFailure[]> {
+    const r = await this.sql.query<{
+      projection: string;
+      aggregate_type: string;
+      aggregate_id: string;
+      version: number;
+      error: string;
+      failed_at: Date;
+    }>(
+      'SELECT * FROM strata_projection_failures ORDER BY failed_at, projection, aggregate_type, aggregate_id LIMIT $1',
+      [limit],
+    );
+    return r.rows.map((f) => ({
+      projection: f.projection,
+      aggregateType: f.aggregate_type,
+      aggregateId: f.aggregate_id,
+      version: Number(f.version),
+      error: f.error,
+      failedAt: new Date(f.failed_at),
+    }));
+  }
+
   async stats(): Promise<OutboxStats> {
     const counts = await this.sql.query<{
       pending: number;
       ready: number;
       dead: number;
+      failures: number;
       oldest: number | null;
     }>(
       `SELECT
          (SELECT count(*)::int FROM strata_outbox WHERE status = 'pending') AS pending,
          (SELECT count(*)::int FROM strata_outbox WHERE status = 'ready') AS ready,
          (SELECT count(*)::int FROM strata_dead_letters) AS dead,
+         (SELECT count(*)::int FROM strata_projection_failures) AS failures,
          (SELECT (extract(epoch FROM now() - min(created_at)) * 1000)::float8
             FROM strata_outbox WHERE status = 'ready') AS oldest`,
     );
@@ -325,6 +395,7 @@ export class PostgresOutbox implements Outbox {
       pending: c.pending,
       ready: c.ready,
       deadLetters: c.dead,
+      projectionFailures: c.failures,
       oldestReadyAgeMs: c.oldest === null ? null : Math.round(Number(c.oldest)),
       partitions: parts.rows.map((p) => ({
         partition: p.partition,

@@ -38,6 +38,8 @@ export function operationRoutes(app: FastifyInstance, strata: Strata, http: Http
         `strata_outbox_rows{status="ready"} ${s.ready}`,
         '# TYPE strata_dead_letters gauge',
         `strata_dead_letters ${s.deadLetters}`,
+        '# TYPE strata_projection_failures gauge',
+        `strata_projection_failures ${s.projectionFailures}`,
         '# TYPE strata_relay_delivered_total counter',
         `strata_relay_delivered_total ${strata.relay.counters.delivered}`,
         `strata_relay_recovered_total ${strata.relay.counters.recovered}`,
@@ -66,9 +68,16 @@ export function operationRoutes(app: FastifyInstance, strata: Strata, http: Http
 
   app.get(
     '/v1/admin/dead-letters',
-    { config: admin, schema: { tags: ['admin'], summary: 'Rows the relay gave up on' } },
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Rows the relay gave up on, and documents a projection engine refused',
+      },
+    },
     async () => ({
       deadLetters: await strata.outbox.deadLetters(1000),
+      projectionFailures: await strata.outbox.projectionFailures(1000),
     }),
   );
 
@@ -110,7 +119,6 @@ export function operationRoutes(app: FastifyInstance, strata: Strata, http: Http
           };
         }),
       ),
-      searchFailures: strata.searchProjector.failures,
     }),
   );
 

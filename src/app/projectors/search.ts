@@ -5,7 +5,8 @@ import { aggregateKey } from '../../core/keys.js';
 import { evolveObject, initialObjectState, type ObjectState, titleOf } from '../../core/object-aggregate.js';
 import { findObjectType, type Ontology } from '../../core/ontology.js';
 import type { EventStore } from '../../ports/event-store.js';
-import type { SearchDocument, SearchIndex, SearchWriter, WriteOutcome } from '../../ports/search-index.js';
+import type { Outbox } from '../../ports/outbox.js';
+import type { SearchDocument, SearchIndex, SearchWriter } from '../../ports/search-index.js';
 import type { OntologyCache } from '../ontology-cache.js';
 import { type AggregateBatch, groupByAggregate, stateFromStore } from './fold-batch.js';
 import type { ProjectionOutcome } from './graph.js';
@@ -36,11 +37,19 @@ function stateOf(doc: SearchDocument): ObjectState {
   };
 }
 
-export class SearchProjector {
-  /** Documents the engine refused, kept for the admin API (most recent last). */
-  readonly failures: WriteOutcome['failed'] = [];
+/** The name search failures are kept under (Outbox.recordProjectionFailures). */
+export const SEARCH_PROJECTION = 'search';
 
-  constructor(private readonly deps: { search: SearchIndex; store: EventStore; ontology: OntologyCache }) {}
+export class SearchProjector {
+  constructor(
+    private readonly deps: {
+      search: SearchIndex;
+      store: EventStore;
+      ontology: OntologyCache;
+      /** Where documents the engine refuses are kept (DESIGN §6: bad items to dead-letter). */
+      failures: Pick<Outbox, 'recordProjectionFailures' | 'clearProjectionFailures'>;
+    },
+  ) {}
 
   /**
    * Projects a batch into `writer` (a rebuild's generation), or — the live path — into every
@@ -108,10 +117,14 @@ export class SearchProjector {
       await this.deps.search.configure((await this.deps.ontology.reload()).ontology);
       throw new EngineUnavailable('search', `${retry.length} documents refused for now: ${retry[0]!.error}`);
     }
-    if (outcome.failed.length) {
-      this.failures.push(...outcome.failed);
-      this.failures.splice(0, Math.max(0, this.failures.length - 1000));
-    }
+    // Refused for what they hold: kept as projection failures (verify reports the drift too), the
+    // rest of the batch applied; a later successful write of the aggregate clears its failure.
+    const refused = new Set(outcome.failed.map((f) => aggregateKey(f.ref)));
+    await this.deps.failures.recordProjectionFailures(SEARCH_PROJECTION, outcome.failed);
+    await this.deps.failures.clearProjectionFailures(
+      SEARCH_PROJECTION,
+      docs.filter((d) => !refused.has(aggregateKey(d))).map((d) => ({ type: d.type, id: d.id })),
+    );
     return { applied: outcome.applied, skipped: skipped + outcome.stale, resets };
   }
 }
