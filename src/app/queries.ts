@@ -209,6 +209,19 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
       return;
     }
     const numeric = f.valueType === 'integer' || f.valueType === 'double';
+    // Integer values are safe integers: a bound beyond them would overflow the engine's long field.
+    if (
+      f.valueType === 'integer' &&
+      typeof v === 'number' &&
+      Number.isFinite(v) &&
+      Math.abs(v) > Number.MAX_SAFE_INTEGER
+    ) {
+      violations.push({
+        path,
+        message: `is outside the range of integer properties (±${Number.MAX_SAFE_INTEGER})`,
+      });
+      return;
+    }
     const ok = numeric
       ? typeof v === 'number' && Number.isFinite(v)
       : f.valueType === 'boolean'
@@ -259,6 +272,12 @@ export function resolveSearch(ontology: Ontology, r: SearchRequest): SearchQuery
     const ref = resolve(s.field, `/sort/${i}/field`);
     if (ref?.valueType === 'link')
       violations.push({ path: `/sort/${i}/field`, message: 'cannot sort by links' });
+    else if (ref?.array)
+      // An array has no one value to order by (the engines would each pick their own).
+      violations.push({
+        path: `/sort/${i}/field`,
+        message: `cannot sort by '${s.field}', an array property`,
+      });
     return ref ? [{ ...ref, order: s.order ?? ('asc' as const) }] : [];
   });
   // Results are keyed by name: a second aggregation of one name would overwrite the first.

@@ -1,8 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSearch, type SearchRequest } from '../../src/app/queries.js';
+import type { Ontology } from '../../src/core/ontology.js';
 import type { SearchDocument, SearchIndex } from '../../src/ports/search-index.js';
 import { type Opened, searchFactories } from '../support/adapters.js';
-import { testOntology } from '../support/fixtures.js';
+import { testOntology as baseOntology } from '../support/fixtures.js';
+
+/** The test ontology with arrays of numbers and instants, which compare as their type, not as text. */
+const testOntology: Ontology = {
+  ...baseOntology,
+  objectTypes: baseOntology.objectTypes.map((t) =>
+    t.apiName === 'City'
+      ? {
+          ...t,
+          properties: {
+            ...t.properties,
+            scores: { type: 'integer', array: true },
+            visits: { type: 'timestamp', array: true },
+          },
+        }
+      : t,
+  ),
+};
 
 function city(
   id: string,
@@ -36,6 +54,8 @@ const docs = [
       tags: ['seine', 'lights'],
       founded: '0250-01-01',
       updated: '2026-01-02T00:00:00Z',
+      scores: [3, 10],
+      visits: ['2026-03-01T10:00:00+01:00', '2026-05-01T00:00:00Z'],
     },
     { inCountry: ['FRA'], twinnedWith: ['ROM'] },
   ),
@@ -49,6 +69,8 @@ const docs = [
       capital: false,
       kind: 'metropolis',
       tags: ['rhone', 'food'],
+      scores: [7],
+      visits: ['2026-03-01T09:45:00Z'],
     },
     { inCountry: ['FRA'] },
   ),
@@ -155,6 +177,28 @@ describe.each(searchFactories())('SearchIndex contract: $name', (factory) => {
         sort: [{ field: 'name' }],
       }),
     ).toEqual(['PAR', 'ROM']);
+  });
+
+  it('compares array elements as their type: numbers as numbers, instants as instants', async () => {
+    // As text, '10' < '9' and '2026-03-01T10:00:00+01:00' > '2026-03-01T09:30:00Z'.
+    expect(await ids({ type: 'City', filters: [{ field: 'scores', gte: 9 }] })).toEqual(['PAR']);
+    expect(await ids({ type: 'City', filters: [{ field: 'scores', eq: 10 }] })).toEqual(['PAR']);
+    expect(
+      await ids({ type: 'City', filters: [{ field: 'scores', in: [7, 3] }], sort: [{ field: 'name' }] }),
+    ).toEqual(['LYS', 'PAR']);
+    expect(await ids({ type: 'City', filters: [{ field: 'visits', lt: '2026-03-01T09:30:00Z' }] })).toEqual([
+      'PAR',
+    ]);
+    expect(await ids({ type: 'City', filters: [{ field: 'visits', eq: '2026-03-01T09:00:00Z' }] })).toEqual([
+      'PAR',
+    ]);
+  });
+
+  it('reads *, | and other punctuation in text as plain text, never as match-all or an operator', async () => {
+    for (const text of ['*', 'pari*', '|', 'paris | lyon', '* | *', '!!!']) {
+      expect({ text, total: (await q({ text })).total }).toEqual({ text, total: 0 });
+    }
+    expect(await ids({ text: 'paris or lyon', sort: [{ field: 'title' }] })).toEqual(['LYS', 'PAR']);
   });
 
   it('aggregates terms over scalar, array and link fields, with totals', async () => {

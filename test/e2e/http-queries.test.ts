@@ -364,6 +364,33 @@ describe('POST /v1/search', () => {
     ]);
   });
 
+  it('integer bounds beyond the integer range, and sorting by an array or links, are 400 — the same on every engine', async () => {
+    const res = await search({
+      type: 'City',
+      filters: [
+        { field: 'population', gte: 1e20 },
+        { field: 'population', in: [1, -1e19] },
+        { field: 'area', lt: 1e300 },
+      ],
+      sort: [{ field: 'tags' }, { field: 'links.inCountry' }, { field: 'name' }],
+    });
+    expect(expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID').violations).toEqual([
+      {
+        path: '/filters/0/gte',
+        message: `is outside the range of integer properties (±${Number.MAX_SAFE_INTEGER})`,
+      },
+      {
+        path: '/filters/1/in/1',
+        message: `is outside the range of integer properties (±${Number.MAX_SAFE_INTEGER})`,
+      },
+      { path: '/sort/0/field', message: "cannot sort by 'tags', an array property" },
+      { path: '/sort/1/field', message: 'cannot sort by links' },
+    ]);
+    // A double bound far out is fine: it simply matches every value below it.
+    const doubles = await search({ type: 'City', filters: [{ field: 'area', lt: 1e300 }] });
+    expect(doubles.status).toBe(200);
+  });
+
   it('fields named like Object.prototype members are unknown fields (400), not silently accepted', async () => {
     const res = await search({
       type: 'City',

@@ -229,9 +229,13 @@ function bucketKey(b: { key: string | number; key_as_string?: string }): string 
  * `or` between words, `-word` excludes, "quoted phrases"; every other character is plain text.
  */
 function textQuery(text: string): Json {
+  // `*` (a lone one matches everything) and `|` are plain text to websearch_to_tsquery: drop them
+  // before `or` becomes the engine's `|`.
+  const plain = text.replace(/[*|]/g, ' ');
+  if (!/[\p{L}\p{N}]/u.test(plain)) return { match_none: {} };
   return {
     simple_query_string: {
-      query: text.replace(/(^|\s)or(?=\s|$)/gi, '$1|'),
+      query: plain.replace(/(^|\s)or(?=\s|$)/gi, '$1|'),
       fields: [FULL_TEXT, 'title^2'],
       default_operator: 'and',
       flags: 'OR|NOT|PHRASE|WHITESPACE',

@@ -20,6 +20,14 @@ import type {
 import { docKey } from '../../ports/search-index.js';
 import type { SqlClient } from '../../ports/sql.js';
 
+/** The PostgreSQL type a property type is compared as (the rest compare as text: ISO dates sort as text). */
+const SQL_TYPES: Partial<Record<string, string>> = {
+  integer: 'numeric',
+  double: 'numeric',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+};
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS strata_search_generations (
   generation int PRIMARY KEY,
@@ -134,17 +142,8 @@ class QueryBuilder {
     if (f.field === 'title') return 'd.title';
     if (f.field === 'id') return 'd.id';
     const text = `(d.properties->>${this.bind(f.field)})`;
-    switch (f.valueType) {
-      case 'integer':
-      case 'double':
-        return `${text}::numeric`;
-      case 'boolean':
-        return `${text}::boolean`;
-      case 'timestamp':
-        return `${text}::timestamptz`;
-      default:
-        return text;
-    }
+    const sqlType = SQL_TYPES[f.valueType];
+    return sqlType ? `${text}::${sqlType}` : text;
   }
 
   /** The JSONB array behind a multi-valued field (an array property or links.*). */
@@ -155,18 +154,7 @@ class QueryBuilder {
   }
 
   cast(f: FieldRef, value: unknown): string {
-    const p = this.bind(value);
-    switch (f.valueType) {
-      case 'integer':
-      case 'double':
-        return `${p}::numeric`;
-      case 'boolean':
-        return `${p}::boolean`;
-      case 'timestamp':
-        return `${p}::timestamptz`;
-      default:
-        return `${p}::text`;
-    }
+    return `${this.bind(value)}::${SQL_TYPES[f.valueType] ?? 'text'}`;
   }
 
   filter(f: SearchFilter, multi: boolean): string {
@@ -175,17 +163,15 @@ class QueryBuilder {
       return f.field === 'title' || f.field === 'id' ? 'true' : `d.properties ? ${this.bind(f.field)}`;
     }
     if (multi) {
+      // Each element compared as its type, like a scalar (numbers as numbers, instants as instants).
+      const sqlType = SQL_TYPES[f.valueType] ?? 'text';
+      const element = `x::${sqlType}`;
       const values = f.op === 'eq' ? [f.value] : f.op === 'in' ? f.values : undefined;
       if (values) {
         return `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${this.array(f)}) x
-                WHERE x = ANY(${this.bind(values.map(String))}::text[]))`;
+                WHERE ${element} = ANY(${this.bind(values.map(String))}::${sqlType}[]))`;
       }
-      const r = f as Extract<SearchFilter, { op: 'range' }>;
-      const parts = this.rangeParts(
-        f,
-        'x::' + (f.valueType === 'integer' || f.valueType === 'double' ? 'numeric' : 'text'),
-        r,
-      );
+      const parts = this.rangeParts(f, element, f as Extract<SearchFilter, { op: 'range' }>);
       return `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${this.array(f)}) x WHERE ${parts})`;
     }
     const expr = this.scalar(f);
