@@ -47,14 +47,15 @@ afterAll(async () => {
 
 describe('enum values in the definition', () => {
   it('values on a non-enum property, an enum without values, duplicate or empty values → 422 at their pointers', async () => {
-    for (const [property, path] of [
+    const cases: [PropertyDef, string][] = [
       [{ type: 'string', values: ['a'] }, '/objectTypes/0/properties/odd/values'],
       [{ type: 'enum', values: [] }, '/objectTypes/0/properties/odd/values'],
       [{ type: 'enum', values: ['a', 'a'] }, '/objectTypes/0/properties/odd/values/1'],
       [{ type: 'enum', values: [''] }, '/objectTypes/0/properties/odd/values/0'],
-    ] as const) {
+    ];
+    for (const [property, path] of cases) {
       const next = structuredClone(ontology);
-      next.objectTypes[0]!.properties.odd = structuredClone(property) as PropertyDef;
+      next.objectTypes[0]!.properties.odd = property;
       const res = await rejected(() => put(next));
       expect(
         expectProblem(res, 422, 'STRATA_ERR_ONTOLOGY_INVALID').violations?.map((v) => v.path),
