@@ -9,6 +9,7 @@ import type { Strata } from '../app/runtime.js';
 import { StrataError } from '../core/errors.js';
 import { authHook } from './auth.js';
 import { rejectUnstorableBody } from './body-guard.js';
+import { rejectEncodedBody } from './content-encoding-guard.js';
 import { HttpMetrics } from './http-metrics.js';
 import { clientErrorHandler, errorHandler, sendProblem } from './problem.js';
 import { buildRequestValidator } from './request-validator.js';
@@ -79,6 +80,7 @@ export async function buildServer(strata: Strata, options: ServerOptions = {}): 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addHook('onRequest', authHook(strata.config.auth));
+  app.addHook('onRequest', rejectEncodedBody);
   app.addHook('preValidation', rejectUnstorableBody);
 
   const metrics = new HttpMetrics();

@@ -115,7 +115,8 @@ export class Queries {
       events.push(e);
       if (events.length >= limit) break;
     }
-    if (events.length === 0 && (opts.fromVersion ?? 1) === 1) {
+    // An empty page past the end of an existing stream is a page; no first event means no object.
+    if (events.length === 0 && !(await this.deps.store.readVersion({ type, id }, 1))) {
       throw new StrataError('STRATA_ERR_OBJECT_NOT_FOUND', `${type} '${id}' has no history`);
     }
     return events;

@@ -21,7 +21,7 @@ import {
 import { isStrataError } from '../core/errors.js';
 import type { EventEnvelope } from '../core/event.js';
 import { parseInstant } from '../core/instant.js';
-import { importDataSet } from '../demo/importer.js';
+import { ensureOntology, importDataSet } from '../demo/importer.js';
 import { runDemo } from '../demo/run-demo.js';
 import { type DataSet, worldDataSet, worldOntology } from '../demo/world-countries.js';
 import { partitionReport } from './partition-report.js';
@@ -173,7 +173,8 @@ program
     const client = new StrataClient(flags.url, { token: flags.token ?? process.env.STRATA_TOKEN });
     let data: DataSet;
     if (source === 'world-countries') {
-      await client.putOntology(worldOntology);
+      // A user may have extended the demo types since: add what is missing, remove nothing.
+      await ensureOntology(client, worldOntology);
       data = worldDataSet();
     } else {
       data = JSON.parse(await readFile(source, 'utf8')) as DataSet;

@@ -106,8 +106,22 @@ export function validateOntology(o: Ontology): Violation[] {
         v.push({ path: pat, message: `property name must match ${MEMBER_NAME.source}` });
       if (!SCALAR_TYPES.includes(p.type))
         v.push({ path: `${pat}/type`, message: `unknown property type '${p.type}'` });
-      if (p.type === 'enum' && (!p.values || p.values.length === 0)) {
+      if (p.type !== 'enum' && p.values !== undefined) {
+        v.push({
+          path: `${pat}/values`,
+          message: `only an enum property has values (this one is '${p.type}')`,
+        });
+      } else if (p.type === 'enum' && (!p.values || p.values.length === 0)) {
         v.push({ path: `${pat}/values`, message: 'an enum property needs a non-empty values list' });
+      } else if (p.type === 'enum') {
+        // Each value names one choice: an empty one names none, a repeat is a typo.
+        const seenValues = new Set<string>();
+        p.values?.forEach((value, j) => {
+          if (value === '') v.push({ path: `${pat}/values/${j}`, message: 'an enum value cannot be empty' });
+          else if (seenValues.has(value))
+            v.push({ path: `${pat}/values/${j}`, message: `duplicate enum value '${value}'` });
+          seenValues.add(value);
+        });
       }
     }
     const pk = ownValue(t.properties, t.primaryKey);

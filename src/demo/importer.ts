@@ -6,6 +6,7 @@
  */
 import type { StrataClient } from '../client/index.js';
 import { StrataApiError } from '../client/index.js';
+import type { LinkTypeDef, ObjectTypeDef, Ontology, PropertyDef } from '../core/ontology.js';
 import type { DataSet } from './world-countries.js';
 
 export interface ImportSummary {
@@ -16,6 +17,102 @@ export interface ImportSummary {
   /** Commands the server recognised as already done (same Idempotency-Key). */
   deduplicated: number;
   ms: number;
+}
+
+/** The current property holds every value the wanted one does (optional where wanted optional). */
+function propertyCovers(current: PropertyDef | undefined, wanted: PropertyDef): boolean {
+  return (
+    current !== undefined &&
+    current.type === wanted.type &&
+    Boolean(current.array) === Boolean(wanted.array) &&
+    (!current.required || Boolean(wanted.required)) &&
+    (wanted.values ?? []).every((v) => (current.values ?? []).includes(v))
+  );
+}
+
+function objectTypeCovers(current: ObjectTypeDef | undefined, wanted: ObjectTypeDef): boolean {
+  return (
+    current !== undefined &&
+    current.primaryKey === wanted.primaryKey &&
+    current.titleProperty === wanted.titleProperty &&
+    Object.entries(wanted.properties).every(([name, p]) =>
+      propertyCovers(Object.hasOwn(current.properties, name) ? current.properties[name] : undefined, p),
+    )
+  );
+}
+
+function linkTypeCovers(current: LinkTypeDef | undefined, wanted: LinkTypeDef): boolean {
+  return (
+    current !== undefined &&
+    current.from === wanted.from &&
+    current.to === wanted.to &&
+    current.cardinality === wanted.cardinality &&
+    (current.inverseCardinality ?? 'many') === (wanted.inverseCardinality ?? 'many')
+  );
+}
+
+/**
+ * The current ontology plus what `wanted` needs and it lacks: what is there stays (the server
+ * refuses a removal); where a wanted definition differs, the wanted one is sent and the server
+ * says whether that change is allowed.
+ */
+export function ontologyUnion(current: Ontology, wanted: Ontology): Ontology {
+  const objectTypes = current.objectTypes.map((t) => {
+    const w = wanted.objectTypes.find((x) => x.apiName === t.apiName);
+    if (!w || objectTypeCovers(t, w)) return t;
+    const properties = { ...t.properties };
+    for (const [name, p] of Object.entries(w.properties)) {
+      const have = Object.hasOwn(t.properties, name) ? t.properties[name] : undefined;
+      if (!propertyCovers(have, p)) {
+        const values = [...new Set([...(have?.values ?? []), ...(p.values ?? [])])];
+        properties[name] = p.values ? { ...p, values } : p;
+      }
+    }
+    return { ...t, primaryKey: w.primaryKey, titleProperty: w.titleProperty, properties };
+  });
+  for (const w of wanted.objectTypes) {
+    if (!objectTypes.some((t) => t.apiName === w.apiName)) objectTypes.push(w);
+  }
+  const linkTypes = current.linkTypes.map((l) => {
+    const w = wanted.linkTypes.find((x) => x.apiName === l.apiName);
+    return !w || linkTypeCovers(l, w) ? l : { ...l, ...w };
+  });
+  for (const w of wanted.linkTypes) {
+    if (!linkTypes.some((l) => l.apiName === w.apiName)) linkTypes.push(w);
+  }
+  return { objectTypes, linkTypes };
+}
+
+/** Whether `current` already holds every object type (with its properties) and link type of `wanted`. */
+export function ontologyCovers(current: Ontology, wanted: Ontology): boolean {
+  return (
+    wanted.objectTypes.every((w) =>
+      objectTypeCovers(
+        current.objectTypes.find((t) => t.apiName === w.apiName),
+        w,
+      ),
+    ) &&
+    wanted.linkTypes.every((w) =>
+      linkTypeCovers(
+        current.linkTypes.find((l) => l.apiName === w.apiName),
+        w,
+      ),
+    )
+  );
+}
+
+/**
+ * Makes the server's ontology hold what an import needs without removing anything a user added
+ * since: unchanged when it already does, else the union is PUT with the version it was read at.
+ */
+export async function ensureOntology(
+  client: StrataClient,
+  wanted: Ontology,
+): Promise<'unchanged' | 'extended'> {
+  const { version, ...current } = await client.getOntology();
+  if (ontologyCovers(current, wanted)) return 'unchanged';
+  await client.putOntology({ ...ontologyUnion(current, wanted), version });
+  return 'extended';
 }
 
 async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {

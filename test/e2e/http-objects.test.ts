@@ -753,6 +753,24 @@ describe('time travel and history', () => {
       '/querystring/limit',
     ]);
   });
+
+  it('GET …/history of an object that does not exist is 404 whatever fromVersion; past the end of one that does, an empty page', async () => {
+    const never = uid('never');
+    for (const fromVersion of [1, 2, 50]) {
+      const res = await inject(e2e.app, {
+        method: 'GET',
+        url: `/v1/objects/City/${never}/history?fromVersion=${fromVersion}`,
+      });
+      expectProblem(res, 404, 'STRATA_ERR_OBJECT_NOT_FOUND');
+    }
+    const id = uid('Blois');
+    await create(id);
+    const past = await inject(e2e.app, {
+      method: 'GET',
+      url: `/v1/objects/City/${id}/history?fromVersion=2`,
+    });
+    expect({ status: past.status, events: past.body.events }).toEqual({ status: 200, events: [] });
+  });
 });
 
 describe('links', () => {

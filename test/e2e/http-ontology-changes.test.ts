@@ -45,6 +45,26 @@ afterAll(async () => {
   await e2e?.stop();
 });
 
+describe('enum values in the definition', () => {
+  it('values on a non-enum property, an enum without values, duplicate or empty values → 422 at their pointers', async () => {
+    const cases: [PropertyDef, string][] = [
+      [{ type: 'string', values: ['a'] }, '/objectTypes/0/properties/odd/values'],
+      [{ type: 'enum', values: [] }, '/objectTypes/0/properties/odd/values'],
+      [{ type: 'enum', values: ['a', 'a'] }, '/objectTypes/0/properties/odd/values/1'],
+      [{ type: 'enum', values: [''] }, '/objectTypes/0/properties/odd/values/0'],
+    ];
+    for (const [property, path] of cases) {
+      const next = structuredClone(ontology);
+      next.objectTypes[0]!.properties.odd = property;
+      const res = await rejected(() => put(next));
+      expect(
+        expectProblem(res, 422, 'STRATA_ERR_ONTOLOGY_INVALID').violations?.map((v) => v.path),
+        JSON.stringify(property),
+      ).toEqual([path]);
+    }
+  });
+});
+
 describe('ontology changes against existing data', () => {
   it('a required property named constructor is enforced on create', async () => {
     const missing = await rejected(() => post('/v1/objects/Gadget', { properties: { code: uid('G') } }));

@@ -2,6 +2,7 @@
  * Acceptance: bad input is rejected with a clear 4xx application/problem+json and NOTHING is
  * written — no key in the event store, no outbox row (each case wrapped in expectNothingWritten).
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testOntology } from '../support/fixtures.js';
 import {
@@ -375,6 +376,38 @@ describe('acceptance: bad input is rejected and nothing is written', () => {
         }),
       );
       expectProblem(res, 415, 'STRATA_ERR_MEDIA_TYPE_UNSUPPORTED');
+    }
+  });
+
+  it('a Content-Encoding other than identity on a body → 415 naming it (bodies are not decoded)', async () => {
+    const body = (code: string) => JSON.stringify({ properties: { code, name: 'e' } });
+    for (const [encoding, payload] of [
+      ['gzip', gzipSync(body(uid('E')))],
+      ['gzip', body(uid('E'))],
+      ['br', body(uid('E'))],
+      ['GZIP', body(uid('E'))],
+      ['identity, gzip', body(uid('E'))],
+    ] as const) {
+      const res = await rejected(() =>
+        inject(e2e.app, {
+          method: 'POST',
+          url: '/v1/objects/City',
+          payload,
+          headers: { ...json, 'content-encoding': encoding },
+        }),
+      );
+      expect(expectProblem(res, 415, 'STRATA_ERR_MEDIA_TYPE_UNSUPPORTED').detail, encoding).toMatch(
+        /Content-Encoding/,
+      );
+    }
+    for (const encoding of ['identity', 'Identity']) {
+      const res = await inject(e2e.app, {
+        method: 'POST',
+        url: '/v1/objects/City',
+        payload: body(uid('E')),
+        headers: { ...json, 'content-encoding': encoding },
+      });
+      expect(res.status, encoding).toBe(202);
     }
   });
 

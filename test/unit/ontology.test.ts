@@ -132,6 +132,53 @@ describe('validateOntology', () => {
   });
 });
 
+describe('validateOntology: enum values', () => {
+  const withProperties = (properties: Ontology['objectTypes'][number]['properties']): Ontology => ({
+    objectTypes: [
+      {
+        apiName: 'Thing',
+        primaryKey: 'id',
+        titleProperty: 'id',
+        properties: { id: { type: 'string', required: true }, ...properties },
+      },
+    ],
+    linkTypes: [],
+  });
+
+  it('refuses values on a non-enum property, an enum without values, duplicate and empty values', () => {
+    expect(
+      validateOntology(
+        withProperties({
+          name: { type: 'string', values: ['a'] },
+          none: { type: 'enum' },
+          empty: { type: 'enum', values: [] },
+          twice: { type: 'enum', values: ['a', 'b', 'a'] },
+          blank: { type: 'enum', values: ['a', ''] },
+        }),
+      ),
+    ).toEqual([
+      {
+        path: '/objectTypes/0/properties/name/values',
+        message: "only an enum property has values (this one is 'string')",
+      },
+      {
+        path: '/objectTypes/0/properties/none/values',
+        message: 'an enum property needs a non-empty values list',
+      },
+      {
+        path: '/objectTypes/0/properties/empty/values',
+        message: 'an enum property needs a non-empty values list',
+      },
+      { path: '/objectTypes/0/properties/twice/values/2', message: "duplicate enum value 'a'" },
+      { path: '/objectTypes/0/properties/blank/values/1', message: 'an enum value cannot be empty' },
+    ]);
+  });
+
+  it('accepts distinct non-empty values on an enum', () => {
+    expect(validateOntology(withProperties({ kind: { type: 'enum', values: ['a', 'b'] } }))).toEqual([]);
+  });
+});
+
 describe('breakingChanges', () => {
   it('allows additive changes', () => {
     const next: Ontology = {
