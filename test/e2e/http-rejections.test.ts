@@ -12,6 +12,7 @@ import {
   inject,
   json,
   type Res,
+  raw,
   startE2E,
   uid,
   violationPaths,
@@ -45,6 +46,19 @@ function rejected(act: () => Promise<Res>): Promise<Res> {
 }
 
 describe('acceptance: bad input is rejected and nothing is written', () => {
+  it('two Idempotency-Key headers → 400 (Node would join them into one key "a, b")', async () => {
+    const res = await rejected(() =>
+      raw(e2e.url, 'POST', '/v1/objects/City', {
+        body: JSON.stringify({ properties: { code: uid('twokeys'), name: 'Two keys' } }),
+        // Node sends each array item as a header line of its own.
+        headers: { 'content-type': 'application/json', 'idempotency-key': ['a', 'b'] as unknown as string },
+      }),
+    );
+    expect(expectProblem(res, 400, 'STRATA_ERR_REQUEST_INVALID').detail).toBe(
+      'send one Idempotency-Key header, not 2',
+    );
+  });
+
   it('unknown object type → 404 STRATA_ERR_TYPE_UNKNOWN', async () => {
     const res = await rejected(() => post('/v1/objects/Planet', { properties: { code: 'earth' } }));
     expect(expectProblem(res, 404, 'STRATA_ERR_TYPE_UNKNOWN').detail).toContain("'Planet'");

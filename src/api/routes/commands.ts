@@ -25,8 +25,19 @@ export function expectedVersion(header: string | undefined): number | undefined 
   return Number(m[1]);
 }
 
+/** Node joins repeated headers with ', ': two Idempotency-Keys would silently become a third. */
+function refuseRepeated(request: FastifyRequest, name: string, display: string): void {
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
+  if (count > 1) {
+    throw new StrataError('STRATA_ERR_REQUEST_INVALID', `send one ${display} header, not ${count}`);
+  }
+}
+
 export function commandContext(request: FastifyRequest): CommandContext {
   const h = request.headers;
+  refuseRepeated(request, 'idempotency-key', 'Idempotency-Key');
   const key = h['idempotency-key'];
   return {
     actor: request.actor,
