@@ -19,16 +19,25 @@ export interface ImportSummary {
   ms: number;
 }
 
-/** The current property holds every value the wanted one does (optional where wanted optional). */
+/**
+ * The current property holds every value the wanted one does. Whether it is required is the
+ * user's to decide: a required property the data lacks fails those creates with a clear 422.
+ */
 function propertyCovers(current: PropertyDef | undefined, wanted: PropertyDef): boolean {
   return (
     current !== undefined &&
     current.type === wanted.type &&
     Boolean(current.array) === Boolean(wanted.array) &&
-    (!current.required || Boolean(wanted.required)) &&
     (wanted.values ?? []).every((v) => (current.values ?? []).includes(v))
   );
 }
+
+type Cardinality = LinkTypeDef['cardinality'];
+/** `many` takes whatever `one` does. */
+const cardinalityCovers = (current: Cardinality | undefined, wanted: Cardinality | undefined) =>
+  (current ?? 'many') === 'many' || (wanted ?? 'many') === 'one';
+const wider = (a: Cardinality | undefined, b: Cardinality | undefined): Cardinality =>
+  (a ?? 'many') === 'many' || (b ?? 'many') === 'many' ? 'many' : 'one';
 
 function objectTypeCovers(current: ObjectTypeDef | undefined, wanted: ObjectTypeDef): boolean {
   return (
@@ -46,8 +55,8 @@ function linkTypeCovers(current: LinkTypeDef | undefined, wanted: LinkTypeDef): 
     current !== undefined &&
     current.from === wanted.from &&
     current.to === wanted.to &&
-    current.cardinality === wanted.cardinality &&
-    (current.inverseCardinality ?? 'many') === (wanted.inverseCardinality ?? 'many')
+    cardinalityCovers(current.cardinality, wanted.cardinality) &&
+    cardinalityCovers(current.inverseCardinality, wanted.inverseCardinality)
   );
 }
 
@@ -65,7 +74,13 @@ export function ontologyUnion(current: Ontology, wanted: Ontology): Ontology {
       const have = Object.hasOwn(t.properties, name) ? t.properties[name] : undefined;
       if (!propertyCovers(have, p)) {
         const values = [...new Set([...(have?.values ?? []), ...(p.values ?? [])])];
-        properties[name] = p.values ? { ...p, values } : p;
+        // The user's own settings (required, description) stay; type and array are the data's.
+        properties[name] = {
+          ...have,
+          ...p,
+          ...(have ? { required: have.required } : {}),
+          ...(p.values ? { values } : {}),
+        };
       }
     }
     return { ...t, primaryKey: w.primaryKey, titleProperty: w.titleProperty, properties };
@@ -75,7 +90,14 @@ export function ontologyUnion(current: Ontology, wanted: Ontology): Ontology {
   }
   const linkTypes = current.linkTypes.map((l) => {
     const w = wanted.linkTypes.find((x) => x.apiName === l.apiName);
-    return !w || linkTypeCovers(l, w) ? l : { ...l, ...w };
+    if (!w || linkTypeCovers(l, w)) return l;
+    return {
+      ...l,
+      from: w.from,
+      to: w.to,
+      cardinality: wider(l.cardinality, w.cardinality),
+      inverseCardinality: wider(l.inverseCardinality, w.inverseCardinality),
+    };
   });
   for (const w of wanted.linkTypes) {
     if (!linkTypes.some((l) => l.apiName === w.apiName)) linkTypes.push(w);

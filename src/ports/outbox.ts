@@ -96,13 +96,16 @@ export interface Outbox {
   /** Moves a dead letter back to ready so the relay tries it again. */
   retryDeadLetter(id: number): Promise<boolean>;
   stats(): Promise<OutboxStats>;
-  /** Records the documents `projection` could not write (one row per aggregate: the latest failure). */
+  /** Records the documents `projection` could not write (one row per aggregate: the latest version's failure). */
   recordProjectionFailures(
     projection: string,
     failures: { ref: AggregateRef; version: number; error: string }[],
   ): Promise<void>;
-  /** Forgets the failures of aggregates `projection` has now written. */
-  clearProjectionFailures(projection: string, refs: AggregateRef[]): Promise<void>;
+  /** Forgets the failures of aggregates `projection` has now written, up to the version written. */
+  clearProjectionFailures(
+    projection: string,
+    written: { ref: AggregateRef; version: number }[],
+  ): Promise<void>;
   projectionFailures(limit: number): Promise<ProjectionFailure[]>;
   /** Calls `onWake` when rows become ready (NOTIFY); resolves to an unsubscribe function. */
   onReady(onWake: () => void): Promise<() => Promise<void>>;

@@ -161,7 +161,7 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     expect(wakes).toBeGreaterThan(0);
   });
 
-  it('keeps one projection failure per aggregate and projection, the latest, until it is cleared', async () => {
+  it('keeps one projection failure per aggregate and projection, the latest version, until that version is written', async () => {
     const a = { type: 'City', id: 'A' };
     const b = { type: 'City', id: 'b/ü' };
     await outbox.recordProjectionFailures('search', [
@@ -169,6 +169,8 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
       { ref: b, version: 3, error: 'bad value' },
     ]);
     await outbox.recordProjectionFailures('search', [{ ref: a, version: 2, error: 'still too long' }]);
+    // An older version's failure arriving late (a rebuild's pass) does not move it back.
+    await outbox.recordProjectionFailures('search', [{ ref: a, version: 1, error: 'late and old' }]);
     await outbox.recordProjectionFailures('graph', [{ ref: a, version: 2, error: 'other projection' }]);
     await outbox.recordProjectionFailures('search', []);
     const listed = await outbox.projectionFailures(10);
@@ -184,7 +186,13 @@ describe.each(outboxFactories())('Outbox contract: $name', (factory) => {
     expect(listed.every((f) => f.failedAt instanceof Date)).toBe(true);
     expect((await outbox.stats()).projectionFailures).toBe(3);
 
-    await outbox.clearProjectionFailures('search', [a, { type: 'City', id: 'never failed' }]);
+    // A write of an older version (redelivered, stale) clears nothing; the failed version or a later one does.
+    await outbox.clearProjectionFailures('search', [{ ref: a, version: 1 }]);
+    expect((await outbox.stats()).projectionFailures).toBe(3);
+    await outbox.clearProjectionFailures('search', [
+      { ref: a, version: 2 },
+      { ref: { type: 'City', id: 'never failed' }, version: 9 },
+    ]);
     await outbox.clearProjectionFailures('search', []);
     expect(
       (await outbox.projectionFailures(10)).map((f) => `${f.projection} ${f.aggregateId}`).sort(),

@@ -329,7 +329,8 @@ export class PostgresOutbox implements Outbox {
       `INSERT INTO strata_projection_failures (projection, aggregate_type, aggregate_id, version, error)
        SELECT $1, t, i, v, e FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS f(t, i, v, e)
        ON CONFLICT (projection, aggregate_type, aggregate_id) DO UPDATE
-         SET version = EXCLUDED.version, error = EXCLUDED.error, failed_at = now()`,
+         SET version = EXCLUDED.version, error = EXCLUDED.error, failed_at = now()
+         WHERE strata_projection_failures.version <= EXCLUDED.version`,
       [
         projection,
         failures.map((f) => f.ref.type),
@@ -340,12 +341,20 @@ export class PostgresOutbox implements Outbox {
     );
   }
 
-  async clearProjectionFailures(projection: string, refs: AggregateRef[]): Promise<void> {
-    if (refs.length === 0) return;
+  async clearProjectionFailures(
+    projection: string,
+    written: { ref: AggregateRef; version: number }[],
+  ): Promise<void> {
+    if (written.length === 0) return;
     await this.sql.query(
-      `DELETE FROM strata_projection_failures p USING unnest($2::text[], $3::text[]) AS r(t, i)
-       WHERE p.projection = $1 AND p.aggregate_type = r.t AND p.aggregate_id = r.i`,
-      [projection, refs.map((r) => r.type), refs.map((r) => r.id)],
+      `DELETE FROM strata_projection_failures p USING unnest($2::text[], $3::text[], $4::bigint[]) AS r(t, i, v)
+       WHERE p.projection = $1 AND p.aggregate_type = r.t AND p.aggregate_id = r.i AND p.version <= r.v`,
+      [
+        projection,
+        written.map((w) => w.ref.type),
+        written.map((w) => w.ref.id),
+        written.map((w) => w.version),
+      ],
     );
   }
 

@@ -6,7 +6,7 @@ import { evolveObject, initialObjectState, type ObjectState, titleOf } from '../
 import { findObjectType, type Ontology } from '../../core/ontology.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { Outbox } from '../../ports/outbox.js';
-import type { SearchDocument, SearchIndex, SearchWriter } from '../../ports/search-index.js';
+import type { SearchDocument, SearchIndex, SearchWriter, WriteOutcome } from '../../ports/search-index.js';
 import type { OntologyCache } from '../ontology-cache.js';
 import { type AggregateBatch, groupByAggregate, stateFromStore } from './fold-batch.js';
 import type { ProjectionOutcome } from './graph.js';
@@ -73,10 +73,30 @@ export class SearchProjector {
       await this.deps.search.configure(ontology);
     }
     const ignored = events.length - groups.reduce((n, g) => n + g.events.length, 0);
-    if (writer) return this.projectInto(writer, groups, ontology, ignored);
+    if (writer) {
+      // A rebuild's pass: what the new generation refuses is kept; nothing is cleared, since the
+      // live index, which the failures describe until the swap, did not change.
+      const { outcome, written } = await this.projectInto(writer, groups, ontology, ignored);
+      await this.deps.failures.recordProjectionFailures(SEARCH_PROJECTION, written.failed);
+      return outcome;
+    }
+    const refused: WriteOutcome['failed'] = [];
     for (const building of await this.deps.search.building())
-      await this.projectInto(building, groups, ontology, 0);
-    return this.projectInto(this.deps.search, groups, ontology, ignored);
+      refused.push(...(await this.projectInto(building, groups, ontology, 0)).written.failed);
+    const { outcome, written } = await this.projectInto(this.deps.search, groups, ontology, ignored);
+    refused.push(...written.failed);
+    // Refused for what they hold: kept as projection failures (verify reports the drift too), the
+    // rest of the batch applied. A document every target took, or held at a later version
+    // (stale), clears the failures of that aggregate up to its version.
+    const failedKeys = new Set(refused.map((f) => aggregateKey(f.ref)));
+    await this.deps.failures.recordProjectionFailures(SEARCH_PROJECTION, refused);
+    await this.deps.failures.clearProjectionFailures(
+      SEARCH_PROJECTION,
+      written.docs
+        .filter((d) => !failedKeys.has(aggregateKey(d)))
+        .map((d) => ({ ref: { type: d.type, id: d.id }, version: d.version })),
+    );
+    return outcome;
   }
 
   private async projectInto(
@@ -84,7 +104,10 @@ export class SearchProjector {
     groups: AggregateBatch[],
     ontology: Ontology,
     ignored: number,
-  ): Promise<ProjectionOutcome> {
+  ): Promise<{
+    outcome: ProjectionOutcome;
+    written: { docs: SearchDocument[]; failed: WriteOutcome['failed'] };
+  }> {
     const existing = await writer.get(groups);
     const docs: SearchDocument[] = [];
     let resets = 0;
@@ -117,14 +140,9 @@ export class SearchProjector {
       await this.deps.search.configure((await this.deps.ontology.reload()).ontology);
       throw new EngineUnavailable('search', `${retry.length} documents refused for now: ${retry[0]!.error}`);
     }
-    // Refused for what they hold: kept as projection failures (verify reports the drift too), the
-    // rest of the batch applied; a later successful write of the aggregate clears its failure.
-    const refused = new Set(outcome.failed.map((f) => aggregateKey(f.ref)));
-    await this.deps.failures.recordProjectionFailures(SEARCH_PROJECTION, outcome.failed);
-    await this.deps.failures.clearProjectionFailures(
-      SEARCH_PROJECTION,
-      docs.filter((d) => !refused.has(aggregateKey(d))).map((d) => ({ type: d.type, id: d.id })),
-    );
-    return { applied: outcome.applied, skipped: skipped + outcome.stale, resets };
+    return {
+      outcome: { applied: outcome.applied, skipped: skipped + outcome.stale, resets },
+      written: { docs, failed: outcome.failed },
+    };
   }
 }
