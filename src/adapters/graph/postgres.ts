@@ -60,6 +60,10 @@ interface Head {
   present: boolean;
 }
 
+/** SQL: the interval of the node or edge row `alias` holds at the instant bound as $3. */
+const heldAt = (alias: string) =>
+  `${alias}.valid_from <= $3::timestamptz AND (${alias}.valid_to IS NULL OR ${alias}.valid_to > $3::timestamptz)`;
+
 export class PostgresGraphStore implements GraphStore {
   readonly describe: string;
 
@@ -116,8 +120,7 @@ export class PostgresGraphStore implements GraphStore {
   async node(ref: AggregateRef, asOf?: string): Promise<{ title: string } | undefined> {
     const r = await this.sql.query<{ title: string }>(
       `SELECT coalesce(n.title, h.title) AS title FROM strata_graph_nodes n JOIN strata_graph_heads h USING (type, id)
-       WHERE n.type = $1 AND n.id = $2 AND n.valid_from <= $3::timestamptz
-         AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
+       WHERE n.type = $1 AND n.id = $2 AND ${heldAt('n')}
        ORDER BY n.valid_from DESC LIMIT 1`,
       [ref.type, ref.id, asOf ?? 'infinity'],
     );
@@ -130,11 +133,9 @@ export class PostgresGraphStore implements GraphStore {
     const out = q.direction !== 'in';
     const inward = q.direction !== 'out';
     const live = (alias: string) =>
-      `${alias}.valid_from <= $3::timestamptz AND (${alias}.valid_to IS NULL OR ${alias}.valid_to > $3::timestamptz)
-       AND ($4::text[] IS NULL OR ${alias}.link_type = ANY($4::text[]))`;
+      `${heldAt(alias)} AND ($4::text[] IS NULL OR ${alias}.link_type = ANY($4::text[]))`;
     const nodeLive = (type: string, id: string) =>
-      `EXISTS (SELECT 1 FROM strata_graph_nodes n WHERE n.type = ${type} AND n.id = ${id}
-         AND n.valid_from <= $3::timestamptz AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz))`;
+      `EXISTS (SELECT 1 FROM strata_graph_nodes n WHERE n.type = ${type} AND n.id = ${id} AND ${heldAt('n')})`;
     const steps = [
       out
         ? `SELECT e.to_type AS type, e.to_id AS id FROM strata_graph_edges e
@@ -159,8 +160,7 @@ export class PostgresGraphStore implements GraphStore {
          JOIN strata_graph_heads h USING (type, id)
          CROSS JOIN LATERAL (
            SELECT n.title FROM strata_graph_nodes n
-           WHERE n.type = f.type AND n.id = f.id AND n.valid_from <= $3::timestamptz
-             AND (n.valid_to IS NULL OR n.valid_to > $3::timestamptz)
+           WHERE n.type = f.type AND n.id = f.id AND ${heldAt('n')}
            ORDER BY n.valid_from DESC LIMIT 1) n
        ORDER BY f.depth, title, f.type, f.id
        LIMIT $6`,
@@ -304,6 +304,12 @@ async function retitleNode(tx: SqlExecutor, m: GraphMutation, title: string): Pr
   );
 }
 
+/** The node exists from `m` on with `title`: opened if it was absent, retitled if present. */
+async function showNode(tx: SqlExecutor, m: GraphMutation, present: boolean, title: string): Promise<void> {
+  if (present) await retitleNode(tx, m, title);
+  else await openNode(tx, m, title);
+}
+
 async function closeNode(tx: SqlExecutor, m: GraphMutation): Promise<void> {
   await tx.query(END_INTERVAL, [m.type, m.id, m.at]);
   await tx.query(
@@ -339,8 +345,7 @@ async function applyChange(tx: SqlExecutor, m: GraphMutation, present: boolean):
   const c = m.change;
   switch (c.kind) {
     case 'node':
-      if (present) await retitleNode(tx, m, c.title);
-      else await openNode(tx, m, c.title);
+      await showNode(tx, m, present, c.title);
       return true;
     case 'deleted':
       if (present) await closeNode(tx, m);
@@ -358,8 +363,7 @@ async function applyChange(tx: SqlExecutor, m: GraphMutation, present: boolean):
         if (present) await closeNode(tx, m);
         return false;
       }
-      if (present) await retitleNode(tx, m, c.title);
-      else await openNode(tx, m, c.title);
+      await showNode(tx, m, present, c.title);
       const key = (e: { linkType: string; to: AggregateRef }) => `${e.linkType} ${aggregateKey(e.to)}`;
       const wanted = new Map(c.edges.map((e) => [key(e), e]));
       for (const e of await openEdges(tx, m)) {
