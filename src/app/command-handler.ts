@@ -14,7 +14,7 @@ import {
   StrataError,
   ValidationFailed,
 } from '../core/errors.js';
-import { type EventEnvelope, ONTOLOGY_AGGREGATE, SCHEMA_VERSION } from '../core/event.js';
+import { type EventEnvelope, isVoidMarkerOf, ONTOLOGY_AGGREGATE, SCHEMA_VERSION } from '../core/event.js';
 import { type AggregateRef, aggregateKey, assertValidId, streamKey } from '../core/keys.js';
 import {
   type Decision,
@@ -365,11 +365,10 @@ export class CommandHandler {
           throw asUnavailable('event store', readError);
         }
         if (there?.event_id !== event.event_id) {
-          const fencedUs = there?.event_type === 'VersionVoided' && there.correlation_id === event.event_id;
           // A marker that fenced our intent takes over its row (the relay repoints it), so the
           // marker reaches the bus before any later version of this aggregate; any other winner
           // leaves our intent with nothing to deliver.
-          if (!fencedUs) {
+          if (!isVoidMarkerOf(there, event.event_id)) {
             await outbox
               .removeIntent(event.event_id)
               .catch((err) => log?.('could not remove a lost intent', err));

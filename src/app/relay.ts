@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, EngineUnavailable } from '../core/errors.js';
-import { type EventEnvelope, SCHEMA_VERSION } from '../core/event.js';
+import { type EventEnvelope, isVoidMarkerOf, SCHEMA_VERSION } from '../core/event.js';
 import { type AggregateRef, aggregateKey } from '../core/keys.js';
 import { type Bus, type BusMessage, busHeaders, busKey } from '../ports/bus.js';
 import { type Clock, type Ids, WakeSignal } from '../ports/clock.js';
@@ -226,11 +226,9 @@ export class Relay {
         this.counters.recovered++;
         return true;
       }
-      if (there?.event_type === 'VersionVoided' && there.correlation_id === row.eventId) {
-        // We fenced this intent on an earlier pass but stopped before its dated copy or before
-        // repointing its row: finish both (the copy first: a ready row has its copy).
-        await store.writeDatedCopy(there);
-        await outbox.voidIntent(row, there.event_id);
+      if (there && isVoidMarkerOf(there, row.eventId)) {
+        // We fenced this intent on an earlier pass but stopped before finishing.
+        await this.finishVoid(row, there);
         return true;
       }
       if (there) {
@@ -241,8 +239,7 @@ export class Relay {
         const previous = row.version > 1 ? await store.readVersion(ref(row), row.version - 1) : undefined;
         const marker = this.voidMarker(row, previous);
         await store.append(marker);
-        await store.writeDatedCopy(marker);
-        await outbox.voidIntent(row, marker.event_id);
+        await this.finishVoid(row, marker);
         this.counters.voided++;
         return true;
       } catch (e) {
@@ -251,6 +248,12 @@ export class Relay {
       }
     }
     return false;
+  }
+
+  /** A committed marker's dated copy, then the intent's row repointed at it (a ready row has its copy). */
+  private async finishVoid(row: OutboxRow, marker: EventEnvelope): Promise<void> {
+    await this.deps.store.writeDatedCopy(marker);
+    await this.deps.outbox.voidIntent(row, marker.event_id);
   }
 
   private voidMarker(row: OutboxRow, previous: EventEnvelope | undefined): EventEnvelope {

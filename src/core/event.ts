@@ -46,6 +46,14 @@ export type EventType = keyof EventData;
 export const ONTOLOGY_AGGREGATE = { type: 'ontology', id: 'default' } as const;
 
 /** Checks the shape of an envelope read back from storage or the bus. */
+/**
+ * Whether `event` is the void marker the relay wrote to fence the event `eventId` out of its
+ * version (its writer's intent timed out): the marker then takes over that intent's outbox row.
+ */
+export function isVoidMarkerOf(event: EventEnvelope | undefined, eventId: string): boolean {
+  return event?.event_type === 'VersionVoided' && event.correlation_id === eventId;
+}
+
 export function isEnvelope(value: unknown): value is EventEnvelope {
   const e = value as Partial<EventEnvelope> | null;
   return (
