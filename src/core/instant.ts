@@ -66,9 +66,8 @@ export interface ParseInstantOptions {
 }
 
 /**
- * Milliseconds since the epoch of `value`, or a 400 STRATA_ERR_REQUEST_INVALID naming `name`.
- * Written by hand because Date.parse rolls impossible dates over (2026-02-31 → March 3, T24:00 →
- * the next day) and accepts years the stores cannot hold.
+ * Milliseconds since the epoch of `value` (read by readIsoInstant, within the instants Strata
+ * keeps), or a 400 STRATA_ERR_REQUEST_INVALID naming `name`.
  */
 export function parseInstant(value: string, name: string, options: ParseInstantOptions = {}): number {
   const read = readIsoInstant(value);

@@ -7,6 +7,7 @@
 import type { StrataClient } from '../client/index.js';
 import { StrataApiError } from '../client/index.js';
 import type { LinkTypeDef, ObjectTypeDef, Ontology, PropertyDef } from '../core/ontology.js';
+import { ownValue } from '../core/own.js';
 import type { DataSet } from './world-countries.js';
 
 export interface ImportSummary {
@@ -45,7 +46,7 @@ function objectTypeCovers(current: ObjectTypeDef | undefined, wanted: ObjectType
     current.primaryKey === wanted.primaryKey &&
     current.titleProperty === wanted.titleProperty &&
     Object.entries(wanted.properties).every(([name, p]) =>
-      propertyCovers(Object.hasOwn(current.properties, name) ? current.properties[name] : undefined, p),
+      propertyCovers(ownValue(current.properties, name), p),
     )
   );
 }
@@ -71,7 +72,7 @@ export function ontologyUnion(current: Ontology, wanted: Ontology): Ontology {
     if (!w || objectTypeCovers(t, w)) return t;
     const properties = { ...t.properties };
     for (const [name, p] of Object.entries(w.properties)) {
-      const have = Object.hasOwn(t.properties, name) ? t.properties[name] : undefined;
+      const have = ownValue(t.properties, name);
       if (!propertyCovers(have, p)) {
         const values = [...new Set([...(have?.values ?? []), ...(p.values ?? [])])];
         // The user's own settings (required, description) stay; type and array are the data's.
